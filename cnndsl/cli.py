@@ -1,0 +1,123 @@
+"""`cnndsl`: check, compile and summarise `.arch` files.
+
+`check`, `summary` and `compile` without `--emit` never import torch."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from .diagnostics import CnnDslError
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a network parameter, e.g. -D depth=101 -D aux=true")
+    p.add_argument("--input", metavar="CxHxW", help="input shape, overriding the network's own")
+    p.add_argument("--network", help="which network of the file (default: the last one)")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cnndsl", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("check", help="report every error in .arch files; exit 1 if any")
+    p.add_argument("files", nargs="+")
+    _common(p)
+    for name, help_ in (("compile", "analyse a network: per-layer table, or JSON, or emitted code"),
+                        ("summary", "the per-layer table (same as compile without --emit)")):
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("file")
+        _common(p)
+        p.add_argument("--json", action="store_true", help="print the report as JSON")
+        if name == "compile":
+            p.add_argument("--emit", choices=["python", "onnx", "json"], help="write the network in this form to -o")
+            p.add_argument("-o", "--output", help="output file for --emit")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except CnnDslError as exc:
+        print(exc.format(), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _graph_args(args):
+    from .api import parse_defines, parse_dims
+    return dict(input=parse_dims(args.input) if args.input else None, network=args.network,
+                **parse_defines(args.defines))
+
+
+def cmd_check(args) -> int:
+    from .api import analyze
+    failed = 0
+    for f in args.files:
+        try:
+            graph = analyze(f, **_graph_args(args))
+        except CnnDslError as exc:
+            print(exc.format(), file=sys.stderr)
+            failed += 1
+            continue
+        params = sum(n.meta["params"] for n in graph.ops())
+        print(f"{f}: ok ({graph.name}: {len(graph)} nodes, {params:,} params)")
+    return 1 if failed else 0
+
+
+def cmd_compile(args) -> int:
+    from .api import analyze
+    from .backends.report import build_report, format_table
+    graph = analyze(args.file, **_graph_args(args))
+    report = build_report(graph)
+    emit = getattr(args, "emit", None)
+    if emit:
+        if not args.output:
+            raise CnnDslError.from_message(f"--emit {emit} needs -o FILE")
+        write_atomic(Path(args.output), lambda path: EMITTERS[emit](graph, report, path))
+        print(f"wrote {args.output}", file=sys.stderr)
+    print(report.model_dump_json(indent=2) if args.json else format_table(report))
+    return 0
+
+
+def _emit_python(graph, report, path: Path) -> None:
+    from .backends.python_source import to_source
+    path.write_text(to_source(graph))
+
+
+def _emit_json(graph, report, path: Path) -> None:
+    path.write_text(report.model_dump_json(indent=2))
+
+
+def _emit_onnx(graph, report, path: Path) -> None:
+    from .backends.onnx import export_onnx
+    export_onnx(graph, path)
+
+
+EMITTERS = {"python": _emit_python, "json": _emit_json, "onnx": _emit_onnx}
+
+
+def write_atomic(target: Path, write) -> None:
+    """Write through a temporary file in the same folder, so a failure never leaves a partial file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+COMMANDS = {"check": cmd_check, "compile": cmd_compile, "summary": cmd_compile}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""What every layer type declares, in one place: attributes, shape rule, counts, lowering, label.
+
+An `OpDef` is a row of a table, not a class hierarchy: the analysis passes, the PyTorch backend,
+the Python-source backend and the diagram all read the same row, so they cannot drift apart.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from pydantic import BaseModel, ConfigDict
+
+Shape = tuple[int, ...]  # one sample: (C, H, W) for feature maps, (F,) for vectors
+
+
+class OpError(Exception):
+    """A rule refused its inputs; the elaborator adds the source location."""
+
+    def __init__(self, message: str, details: list[str] | None = None, help: str | None = None):
+        super().__init__(message)
+        self.details = details or []
+        self.help = help
+
+
+class Attrs(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoAttrs(Attrs):
+    pass
+
+
+@dataclass(frozen=True)
+class Lowering:
+    """How an op becomes PyTorch: a class (in `torch.nn` or `cnndsl.backends.torch_layers`) and
+    its constructor arguments. The module backend instantiates it; the source backend prints it."""
+
+    cls: str  # "nn.Conv2d" or "layers.Concat"
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def zero(a: Any, ins: list[Shape], out: Shape) -> int:
+    return 0
+
+
+@dataclass(frozen=True)
+class OpDef:
+    name: str
+    category: str  # conv, pool, norm, act, linear, merge, reshape, reg, shortcut
+    attrs: type[Attrs]
+    shape: Callable[[Any, list[Shape]], Shape]
+    lower: Callable[[Any, list[Shape]], Lowering]
+    label: Callable[[Any], str]
+    positional: tuple[str, ...] = ()  # attributes that positional arguments, `:x` and `/x` fill
+    complete: Callable[[Any, list[Shape]], Any] = lambda a, ins: a  # fill input-dependent defaults
+    params: Callable[[Any, list[Shape], Shape], int] = zero  # trainable parameters
+    buffers: Callable[[Any, list[Shape], Shape], int] = zero  # non-trainable state (BN statistics)
+    macs: Callable[[Any, list[Shape], Shape], int] = zero  # conv/linear multiply-accumulates
+    arity: int | None = 1  # number of inputs; None for any number >= 1 (merges)
+    kernel_sugar: bool = False  # `conv3x3`, `maxpool2x2`: the name may carry the kernel size
+
+
+# ---------------------------------------------------------------- helpers shared by rules
+def pair(v: int | tuple[int, ...]) -> tuple[int, int]:
+    if isinstance(v, int):
+        return (v, v)
+    return (v[0], v[1]) if len(v) == 2 else (v[0], v[0])
+
+
+def need_map(ins: list[Shape], what: str) -> Shape:
+    if len(ins[0]) != 3:
+        raise OpError(f"{what} needs a CxHxW feature map, got {fmt(ins[0])}",
+                      help="a vector cannot be convolved or pooled; remove the `flatten`/`fc` before it")
+    return ins[0]
+
+
+def window_out(size: int, k: int, s: int, p: int, d: int = 1, ceil: bool = False) -> int:
+    """Output length of a sliding window, exactly as PyTorch computes it (ceil_mode included)."""
+    span = size + 2 * p - d * (k - 1) - 1
+    out = (math.ceil(span / s) if ceil else span // s) + 1
+    if ceil and (out - 1) * s >= size + p:  # the last window may not start in the padding
+        out -= 1
+    return out
+
+
+def fmt(shape: Shape) -> str:
+    return "x".join(str(d) for d in shape)
+
+
+def numel(shape: Shape) -> int:
+    return math.prod(shape)

@@ -1,0 +1,72 @@
+"""Convolution and the fully connected layer: the ops that carry weights and MACs."""
+from __future__ import annotations
+
+from .base import Attrs, Lowering, OpDef, OpError, fmt, need_map, numel, pair, window_out
+
+
+class ConvAttrs(Attrs):
+    out: int | None = None  # filters; None keeps the input's channel count
+    k: int | tuple[int, int] = 3
+    s: int | tuple[int, int] = 1
+    p: int | tuple[int, int] | None = None  # None: "same" padding, k//2 on each side
+    d: int = 1
+    groups: int = 1
+    bias: bool = True
+
+
+def _conv_complete(a: ConvAttrs, ins):
+    c = ins[0][0] if len(ins[0]) == 3 else None
+    k = pair(a.k)
+    p = a.p if a.p is not None else (a.d * (k[0] - 1) // 2, a.d * (k[1] - 1) // 2)
+    return a.model_copy(update={"out": a.out or c, "k": k, "s": pair(a.s), "p": pair(p)})
+
+
+def _conv_shape(a: ConvAttrs, ins):
+    c, h, w = need_map(ins, "conv")
+    if c % a.groups or a.out % a.groups:
+        raise OpError(f"groups={a.groups} must divide both {c} input and {a.out} output channels")
+    oh = window_out(h, a.k[0], a.s[0], a.p[0], a.d)
+    ow = window_out(w, a.k[1], a.s[1], a.p[1], a.d)
+    if oh < 1 or ow < 1:
+        raise OpError(f"a {a.k[0]}x{a.k[1]} conv does not fit the {fmt(ins[0])} input")
+    return (a.out, oh, ow)
+
+
+def _conv_label(a: ConvAttrs) -> str:
+    k = f"{a.k[0]}x{a.k[1]}"
+    s = f"/{a.s[0]}" if a.s != (1, 1) else ""
+    g = f" g{a.groups}" if a.groups > 1 else ""
+    return f"conv {k}{s}, {a.out}{g}"
+
+
+CONV = OpDef(
+    name="conv", category="conv", attrs=ConvAttrs, positional=("out", "k", "s", "p"), kernel_sugar=True,
+    complete=_conv_complete, shape=_conv_shape, label=_conv_label,
+    params=lambda a, ins, out: a.out * ins[0][0] // a.groups * a.k[0] * a.k[1] + (a.out if a.bias else 0),
+    macs=lambda a, ins, out: numel(out) * ins[0][0] // a.groups * a.k[0] * a.k[1],
+    lower=lambda a, ins: Lowering("nn.Conv2d", dict(
+        in_channels=ins[0][0], out_channels=a.out, kernel_size=a.k, stride=a.s, padding=a.p,
+        dilation=a.d, groups=a.groups, bias=a.bias)),
+)
+
+
+class LinearAttrs(Attrs):
+    out: int
+    bias: bool = True
+
+
+def _fc_shape(a: LinearAttrs, ins):
+    if len(ins[0]) != 1:  # the elaborator inserts a flatten; this guards direct graph edits
+        raise OpError(f"fc needs a vector input, got {fmt(ins[0])}", help="add `flatten` before it")
+    return (a.out,)
+
+
+FC = OpDef(
+    name="fc", category="linear", attrs=LinearAttrs, positional=("out",),
+    shape=_fc_shape, label=lambda a: f"fc {a.out}",
+    params=lambda a, ins, out: ins[0][0] * a.out + (a.out if a.bias else 0),
+    macs=lambda a, ins, out: ins[0][0] * a.out,
+    lower=lambda a, ins: Lowering("nn.Linear", dict(in_features=ins[0][0], out_features=a.out, bias=a.bias)),
+)
+
+OPS = [CONV, FC]

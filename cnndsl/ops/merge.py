@@ -1,0 +1,53 @@
+"""Ops that join several tensors, and the shortcuts that feed them."""
+from __future__ import annotations
+
+from .base import Attrs, Lowering, NoAttrs, OpDef, OpError, fmt
+
+
+def _concat_shape(a, ins):
+    first = ins[0]
+    for other in ins[1:]:
+        if len(other) != len(first) or other[1:] != first[1:]:
+            raise OpError("concat needs inputs of equal spatial size",
+                          details=[f"inputs are {', '.join(fmt(s) for s in ins)}"])
+    return (sum(s[0] for s in ins), *first[1:])
+
+
+def _equal_shape(kind):
+    def shape(a, ins):
+        if any(s != ins[0] for s in ins[1:]):
+            raise OpError(f"{kind} needs inputs of equal shape",
+                          details=[f"inputs are {', '.join(fmt(s) for s in ins)}"])
+        return ins[0]
+    return shape
+
+
+CONCAT = OpDef(name="concat", category="merge", attrs=NoAttrs, arity=None, shape=_concat_shape,
+               label=lambda a: "concat", lower=lambda a, ins: Lowering("layers.Concat"))
+ADD = OpDef(name="add", category="merge", attrs=NoAttrs, arity=None, shape=_equal_shape("add"),
+            label=lambda a: "add", lower=lambda a, ins: Lowering("layers.Add"))
+MEAN = OpDef(name="mean", category="merge", attrs=NoAttrs, arity=None, shape=_equal_shape("mean"),
+             label=lambda a: "mean", lower=lambda a, ins: Lowering("layers.Mean"))
+
+
+class PadShortcutAttrs(Attrs):
+    out: int
+    s: int = 1
+
+
+def _pad_shape(a, ins):
+    c, h, w = ins[0]
+    if a.out < c or (a.out - c) % 2:
+        raise OpError(f"a zero-padding shortcut cannot go from {c} to {a.out} channels",
+                      help="option A pads the same number of zero channels on each side")
+    return (a.out, (h + a.s - 1) // a.s, (w + a.s - 1) // a.s)
+
+
+# He et al. 2015 option A: subsample by the stride, pad the new channels with zeros; no weights.
+PAD_SHORTCUT = OpDef(
+    name="pad_shortcut", category="shortcut", attrs=PadShortcutAttrs, positional=("out", "s"),
+    shape=_pad_shape, label=lambda a: f"zero-pad shortcut /{a.s}, {a.out}",
+    lower=lambda a, ins: Lowering("layers.PadShortcut", dict(stride=a.s, pad=(a.out - ins[0][0]) // 2)),
+)
+
+OPS = [CONCAT, ADD, MEAN, PAD_SHORTCUT]

@@ -1,0 +1,78 @@
+"""Pooling. A pool pads k//2 when its stride is 1 (it keeps the size, like inception's pool
+branch) and 0 otherwise; `p=` overrides."""
+from __future__ import annotations
+
+from .base import Attrs, Lowering, OpDef, OpError, fmt, need_map, pair, window_out
+
+
+class PoolAttrs(Attrs):
+    k: int | tuple[int, int] = 2
+    s: int | tuple[int, int] | None = None  # None: stride 1
+    p: int | tuple[int, int] | None = None
+    ceil: bool = False
+
+
+class AvgPoolAttrs(PoolAttrs):
+    count_include_pad: bool = True
+
+
+def _complete(a: PoolAttrs, ins):
+    k, s = pair(a.k), pair(a.s if a.s is not None else 1)
+    p = a.p if a.p is not None else ((k[0] // 2, k[1] // 2) if s == (1, 1) else 0)
+    return a.model_copy(update={"k": k, "s": s, "p": pair(p)})
+
+
+def _shape(a: PoolAttrs, ins):
+    c, h, w = need_map(ins, "pooling")
+    if a.p[0] > a.k[0] // 2 or a.p[1] > a.k[1] // 2:
+        raise OpError(f"pool padding {a.p} is more than half the {a.k[0]}x{a.k[1]} window")
+    oh = window_out(h, a.k[0], a.s[0], a.p[0], ceil=a.ceil)
+    ow = window_out(w, a.k[1], a.s[1], a.p[1], ceil=a.ceil)
+    if oh < 1 or ow < 1:
+        raise OpError(f"a {a.k[0]}x{a.k[1]} pool does not fit the {fmt(ins[0])} input")
+    return (c, oh, ow)
+
+
+def _label(kind):
+    def label(a: PoolAttrs) -> str:
+        s = f"/{a.s[0]}" if a.s != (1, 1) else ""
+        return f"{kind} {a.k[0]}x{a.k[1]}{s}" + (" ceil" if a.ceil else "")
+    return label
+
+
+MAXPOOL = OpDef(
+    name="maxpool", category="pool", attrs=PoolAttrs, positional=("k", "s", "p"), kernel_sugar=True,
+    complete=_complete, shape=_shape, label=_label("maxpool"),
+    lower=lambda a, ins: Lowering("nn.MaxPool2d", dict(kernel_size=a.k, stride=a.s, padding=a.p, ceil_mode=a.ceil)),
+)
+
+AVGPOOL = OpDef(
+    name="avgpool", category="pool", attrs=AvgPoolAttrs, positional=("k", "s", "p"), kernel_sugar=True,
+    complete=_complete, shape=_shape, label=_label("avgpool"),
+    lower=lambda a, ins: Lowering("nn.AvgPool2d", dict(kernel_size=a.k, stride=a.s, padding=a.p, ceil_mode=a.ceil,
+                                                       count_include_pad=a.count_include_pad)),
+)
+
+
+class AdaptiveAttrs(Attrs):
+    size: int | tuple[int, int] = 1
+
+
+def _adaptive_shape(a: AdaptiveAttrs, ins):
+    c, _, _ = need_map(ins, "adaptive pooling")
+    return (c, *pair(a.size))
+
+
+ADAPTIVE_AVGPOOL = OpDef(
+    name="adaptive_avgpool", category="pool", attrs=AdaptiveAttrs, positional=("size",),
+    shape=_adaptive_shape, label=lambda a: f"adaptive avgpool {'x'.join(map(str, pair(a.size)))}",
+    lower=lambda a, ins: Lowering("nn.AdaptiveAvgPool2d", dict(output_size=pair(a.size))),
+)
+
+GAP = OpDef(
+    name="gap", category="pool", attrs=AdaptiveAttrs,
+    shape=lambda a, ins: (need_map(ins, "global average pooling")[0], 1, 1), label=lambda a: "global avgpool",
+    lower=lambda a, ins: Lowering("nn.AdaptiveAvgPool2d", dict(output_size=(1, 1))),
+)
+
+OPS = [MAXPOOL, AVGPOOL, ADAPTIVE_AVGPOOL, GAP]

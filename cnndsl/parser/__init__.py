@@ -1,0 +1,133 @@
+"""Text -> AST. The only place that talks to Lark; every Lark error leaves here as a Diagnostic."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from lark import Lark, Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from .. import ast
+from ..diagnostics import CnnDslError, Diagnostic, error
+from ..source import SOURCES, Span
+from .build import AstBuilder
+from .postlex import NewlineFilter
+
+GRAMMAR = Path(__file__).resolve().parents[2] / "grammar" / "cnndsl.lark"
+
+# What a terminal is called in an error message.
+TOKEN_NAMES = {
+    "_NL": "end of line", "$END": "end of file", "NAME": "a name", "INT": "an integer",
+    "FLOAT": "a number", "DIMS": "a kernel size like 3x3", "STRING": 'a "string"',
+    "_ARROW": "`->`", "_LARROW": "`<-`", "_BAR": "`|`", "LPAR": "`(`", "RPAR": "`)`",
+    "LSQB": "`[`", "RSQB": "`]`", "LBRACE": "`{`", "RBRACE": "`}`", "LESSTHAN": "`<`",
+    "MORETHAN": "`>`", "COLON": "`:`", "SLASH": "`/`", "STAR": "`*`", "EQUAL": "`=`",
+    "COMMA": "`,`", "MERGE": "a merge such as concat(...)", "COMBINATOR": "residual<...> or dense<...>",
+    "PLUS": "`+`", "PERCENT": "`%`", "SLASH": "`/`", "__ANON_1": "`//`",
+    "QMARK": "`?`", "MINUS": "`-`", "__ANON_0": "`**`",
+}
+
+# Inputs whose parse fails the same way as the user's get the friendlier message on the left.
+EXAMPLES = {
+    "two layers need `->` between them": [
+        "network n { 3x3:64 3x3:64 }", "network n = 3x3:64 fc:10", "network n = relu 3x3:3",
+        "network n = conv3x3:64 (1x1:3)", "network n = relu (1x1:3)",
+    ],
+    "a `:` must be followed by a number of filters (or a name, or a parenthesised expression)": [
+        "network n = 3x3: -> relu", "network n = conv3x3: -> relu", "network n = 3x3:\n",
+    ],
+    "arithmetic inside a layer needs parentheses, e.g. `3x3:(c+1)`": [
+        "network n = 3x3:c+1", "network n = 3x3:c-1",
+    ],
+}
+
+
+_NEWLINES = NewlineFilter()
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    return Lark(GRAMMAR.read_text(), parser="lalr", lexer="contextual", postlex=_NEWLINES,
+                propagate_positions=True, maybe_placeholders=True, start=["start", "expr"])
+
+
+def parse(text: str, filename: str = "<string>") -> ast.Module:
+    """Parse a whole `.arch` text."""
+    SOURCES.add(filename, text)
+    return _run(text + "\n", filename, "start")
+
+
+def parse_file(path: str | Path, display: str | None = None) -> ast.Module:
+    path = Path(path)
+    display = display or str(path)
+    try:
+        text = SOURCES.read(path, display)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"cannot read {display}: {exc.strerror if isinstance(exc, OSError) else exc}", None) from None
+    return _run(text + "\n", display, "start")
+
+
+def parse_expr(text: str, filename: str = "<command line>") -> ast.Expr:
+    """Parse a value expression, e.g. the right-hand side of `-D depth=50`."""
+    SOURCES.add(filename, text)
+    return _run(text, filename, "expr")
+
+
+def _run(text: str, filename: str, start: str):
+    try:
+        tree = _parser().parse(text, start=start)
+        return AstBuilder(filename).transform(tree)
+    except UnexpectedInput as exc:
+        raise CnnDslError(_syntax_diagnostic(exc, text, filename, start)) from None
+    except VisitError as exc:  # an error raised inside the AST builder
+        if isinstance(exc.orig_exc, CnnDslError):
+            raise exc.orig_exc from None
+        raise
+    except RecursionError:
+        raise error("the expression is nested too deeply", Span(filename, 1, 1, 1, 2)) from None
+
+
+def _syntax_diagnostic(exc: UnexpectedInput, text: str, filename: str, start: str) -> Diagnostic:
+    line, col = max(exc.line, 1), max(exc.column, 1)
+    width = 1
+    if isinstance(exc, UnexpectedToken) and exc.token.type not in ("$END", "_NL"):
+        width = max(1, len(str(exc.token)))
+    span = Span(filename, line, col, line, col + width)
+    at_end = isinstance(exc, UnexpectedEOF) or getattr(getattr(exc, "token", None), "type", "") == "$END"
+    unclosed = [t for t in _NEWLINES.unclosed if t.type != "LBRACE" or at_end]
+    if at_end and unclosed:
+        opener = unclosed[-1]
+        return Diagnostic(f"syntax error: `{opener}` is never closed",
+                          Span(filename, opener.line, opener.column, opener.line, opener.column + 1),
+                          details=[f"the file ends at line {line} while it is still open"])
+    message = f"syntax error: {_unexpected(exc)}"
+    label = None
+    if start == "start":
+        label = exc.match_examples(lambda s: _parser().parse(s + "\n", start="start"), EXAMPLES,
+                                   use_accepts=False)  # lark 1.3 crashes formatting a debug line with True
+    expected = _expected(exc)
+    details = [f"expected {expected}"] if expected else []
+    return Diagnostic(message if not label else f"syntax error: {label}", span, details=details)
+
+
+def _unexpected(exc: UnexpectedInput) -> str:
+    if isinstance(exc, UnexpectedCharacters):
+        return f"unexpected character {exc.char!r}"
+    if isinstance(exc, UnexpectedEOF):
+        return "unexpected end of file"
+    tok: Token = exc.token
+    if tok.type == "$END":
+        return "unexpected end of file"
+    if tok.type == "_NL":
+        return "unexpected end of line"
+    return f"unexpected `{str(tok).strip()}`"
+
+
+def _expected(exc: UnexpectedInput) -> str:
+    names = getattr(exc, "expected", None) or getattr(exc, "allowed", None) or set()
+    words = sorted({TOKEN_NAMES.get(n, f"`{n.lower()}`") for n in names})
+    if not words:
+        return ""
+    if len(words) > 8:
+        words = words[:8] + ["..."]
+    return "one of: " + ", ".join(words) if len(words) > 1 else words[0]

@@ -1,0 +1,12 @@
+"""Multiply-accumulates of conv and linear layers (torchvision's "GFLOPS" convention, equal to
+`FlopCounterMode` / 2); FLOPs are 2 x MACs. Other conventions are separate passes."""
+from __future__ import annotations
+
+from ..ir import Graph
+
+
+def count_macs(graph: Graph) -> None:
+    for node in graph.ops():
+        ins = [graph[i].shape for i in node.inputs]
+        node.meta["macs"] = macs = node.opdef.macs(node.attrs, ins, node.shape)
+        node.meta["flops"] = 2 * macs

@@ -1,0 +1,70 @@
+"""Copying a torchvision model's weights into a compiled network of the same architecture.
+
+Layers are matched in execution order: the order in which the torchvision model *runs* its
+layers that hold weights or buffers (recorded with forward hooks, in training mode so that
+auxiliary heads run too) against the order in which the compiled network runs its own, which is
+the order of the `.arch` text. Every pair must agree on the shape of each tensor; the first that
+does not is reported with both names. Registration order would not do: torchvision's GoogLeNet
+registers its auxiliary heads after the last inception module but runs them in between.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .backends.torch_module import CompiledNetwork
+
+
+class WeightMismatch(ValueError):
+    pass
+
+
+def _stateful(module: nn.Module) -> bool:
+    return any(True for _ in module.parameters(recurse=False)) or any(True for _ in module.buffers(recurse=False))
+
+
+def execution_order(model: nn.Module, example: torch.Tensor) -> list[tuple[str, nn.Module]]:
+    """The stateful leaf modules of `model` in the order a training-mode forward pass calls them.
+    The model's buffers, mode and the random number generator are left as they were."""
+    names = {m: n for n, m in model.named_modules() if _stateful(m)}
+    order: list[tuple[str, nn.Module]] = []
+    seen: set[nn.Module] = set()
+
+    def hook(module, args):
+        if module in names and module not in seen:
+            seen.add(module)
+            order.append((names[module], module))
+
+    handles = [m.register_forward_pre_hook(hook) for m in names]
+    saved = {k: v.clone() for k, v in model.state_dict().items()}
+    was_training = model.training
+    try:
+        with torch.no_grad(), torch.random.fork_rng(devices=[]):
+            model.train()
+            model(example)
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+        model.load_state_dict(saved)
+    order += [(n, m) for m, n in names.items() if m not in seen]  # layers the forward never reached
+    return order
+
+
+def load_torchvision(network: CompiledNetwork, model: nn.Module) -> CompiledNetwork:
+    """Copy `model`'s parameters and buffers into `network`, in place; returns `network`."""
+    ours = [(k, m) for k, m in network.layers.items() if _stateful(m)]
+    device = next(model.parameters()).device
+    example = torch.randn(2, *network.input_shape, device=device)
+    theirs = execution_order(model, example)
+    if len(ours) != len(theirs):
+        raise WeightMismatch(f"the compiled network has {len(ours)} layers with weights, the model has {len(theirs)}")
+    with torch.no_grad():
+        for (our_name, our), (their_name, their) in zip(ours, theirs):
+            mine, other = our.state_dict(), their.state_dict()
+            shapes = {k: tuple(v.shape) for k, v in mine.items()}
+            other_shapes = {k: tuple(v.shape) for k, v in other.items()}
+            if shapes != other_shapes:
+                raise WeightMismatch(f"`{our_name}` {shapes} does not match torchvision's `{their_name}` {other_shapes}")
+            our.load_state_dict(other)
+    return network
