@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from .. import ast
 from ..diagnostics import CnnDslError, Diagnostic, Note, did_you_mean, error
 from ..ir import Frame, Graph, Node
-from ..ops import ALIASES, OPS, OpDef, OpError, fmt, lookup
+from ..ops import ALIASES, OPS, OpDef, OpError, fmt, layer_names, lookup
 from ..parser import parse
 from ..source import Span
 from .program import Program
@@ -503,6 +503,5 @@ class Elaborator:
         return value
 
     def _unknown(self, name: str, span: Span, env: Env) -> CnnDslError:
-        candidates = set(OPS) | set(ALIASES) | set(self.program.blocks) | env.names()
-        candidates |= {f"{op}3x3" for op, d in OPS.items() if d.kernel_sugar}
+        candidates = layer_names(name) | set(self.program.blocks) | env.names()
         return error(f"unknown layer or block `{name}`", span, help=did_you_mean(name, candidates))

@@ -23,4 +23,11 @@ def lookup(name: str) -> tuple[OpDef, tuple[int, int] | None] | None:
     return None
 
 
-__all__ = ["OPS", "ALIASES", "lookup", "OpDef", "OpError", "Attrs", "Lowering", "Shape", "fmt", "numel"]
+def layer_names(like: str) -> set[str]:
+    """Every op name, with kernel sugar in the kernel size of `like` (`maxpol2x2` -> `maxpool2x2`)."""
+    m = re.search(r"(\d+x\d+)$", like)
+    suffix = m.group(1) if m else "3x3"
+    return set(OPS) | set(ALIASES) | {f"{op}{suffix}" for op, d in OPS.items() if d.kernel_sugar}
+
+
+__all__ = ["layer_names", "OPS", "ALIASES", "lookup", "OpDef", "OpError", "Attrs", "Lowering", "Shape", "fmt", "numel"]

@@ -1,0 +1,74 @@
+"""Name resolution before elaboration, so `check` reports every unknown name at once.
+
+Elaboration stops at its first error (later shapes depend on earlier ones); names do not, so this
+pass walks every block and network, used or not, and collects all names that resolve to nothing.
+"""
+from __future__ import annotations
+
+from .. import ast
+from ..diagnostics import Diagnostic, did_you_mean
+from ..ops import layer_names, lookup
+from .program import Program
+from .values import BUILTINS
+
+
+def resolve(program: Program) -> list[Diagnostic]:
+    globals_ = {let.name for let in program.lets}
+    found: list[Diagnostic] = []
+    for block in program.blocks.values():
+        scope = globals_ | {p.name for p in block.params} | _bound_in(block.body)
+        _Walker(program, scope, found).stmts(block.body)
+    for info in program.files.values():
+        if info.unit is not None:
+            _Walker(program, set(globals_), found).layer(info.unit.chain)
+    return found
+
+
+def _bound_in(stmts) -> set[str]:
+    """Names a body binds anywhere: `let`, `as` and `for` variables (visibility is checked later)."""
+    out: set[str] = set()
+    for node in _walk(stmts):
+        if isinstance(node, (ast.Let, ast.Named)):
+            out.add(node.name)
+        elif isinstance(node, ast.ForLayer):
+            out.add(node.var)
+    return out
+
+
+def _walk(obj):
+    if isinstance(obj, tuple):
+        for item in obj:
+            yield from _walk(item)
+    elif isinstance(obj, ast.Node):
+        yield obj
+        for name in obj.__dataclass_fields__:
+            if name != "span":
+                yield from _walk(getattr(obj, name))
+
+
+class _Walker:
+    def __init__(self, program: Program, scope: set[str], found: list[Diagnostic]):
+        self.program, self.scope, self.found = program, scope, found
+
+    def stmts(self, stmts) -> None:
+        for node in _walk(stmts):
+            self.check(node)
+
+    def layer(self, layer) -> None:
+        for node in _walk(layer):
+            self.check(node)
+
+    def check(self, node) -> None:
+        blocks = set(self.program.blocks)
+        if isinstance(node, ast.Var) and node.name not in self.scope | blocks:
+            self._unknown(f"unknown name `{node.name}`", node, self.scope | blocks)
+        elif isinstance(node, ast.Call) and node.name not in BUILTINS:
+            self._unknown(f"unknown function `{node.name}`", node, set(BUILTINS))
+        elif isinstance(node, (ast.NameLayer, ast.CallLayer)):
+            if node.name not in self.scope | blocks and lookup(node.name) is None:
+                self._unknown(f"unknown layer or block `{node.name}`", node,
+                              layer_names(node.name) | blocks | self.scope)
+
+    def _unknown(self, message: str, node, candidates: set[str]) -> None:
+        name = node.name
+        self.found.append(Diagnostic(message, node.span, help=did_you_mean(name, candidates)))
