@@ -220,7 +220,8 @@ class Elaborator:
         if g[body].shape != g[shortcut].shape:
             raise self._diag(OpError(
                 "residual add needs equal shapes",
-                details=[f"body gives {fmt(g[body].shape)}, shortcut gives {fmt(g[shortcut].shape)}"],
+                details=[f"body gives {fmt(g[body].shape)} (from `{body}`), "
+                         f"shortcut gives {fmt(g[shortcut].shape)} (from `{shortcut}`)"],
                 help="let the shortcut project (`shortcut=proj`, the default when shapes differ) or keep the shape"
                 if mode == "identity" else None), e.span)
         return self._add_op(OPS["add"], OPS["add"].attrs(), [body, shortcut], e.span)

@@ -27,15 +27,20 @@ TOKEN_NAMES = {
     "QMARK": "`?`", "MINUS": "`-`", "__ANON_0": "`**`",
 }
 
+# A token that can begin a layer, met where `->` could have come: the arrow is missing.
+LAYER_STARTS = {"DIMS", "MERGE", "COMBINATOR", "LPAR"}
+
+# What must follow these tokens, when something else did.
+MUST_FOLLOW = {
+    "COLON": "a `:` must be followed by a number of filters (or a name, or a parenthesised expression)",
+    "SLASH": "a `/` must be followed by a stride, e.g. `3x3:64/2`",
+    "STAR": "a `*` must be followed by a repeat count, e.g. `3x3:64*2`",
+    "_ARROW": "`->` must be followed by a layer",
+    "EQUAL": "`=` must be followed by a value",
+}
+
 # Inputs whose parse fails the same way as the user's get the friendlier message on the left.
 EXAMPLES = {
-    "two layers need `->` between them": [
-        "network n { 3x3:64 3x3:64 }", "network n = 3x3:64 fc:10", "network n = relu 3x3:3",
-        "network n = conv3x3:64 (1x1:3)", "network n = relu (1x1:3)",
-    ],
-    "a `:` must be followed by a number of filters (or a name, or a parenthesised expression)": [
-        "network n = 3x3: -> relu", "network n = conv3x3: -> relu", "network n = 3x3:\n",
-    ],
     "arithmetic inside a layer needs parentheses, e.g. `3x3:(c+1)`": [
         "network n = 3x3:c+1", "network n = 3x3:c-1",
     ],
@@ -94,15 +99,23 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, filename: str, start: st
         width = max(1, len(str(exc.token)))
     span = Span(filename, line, col, line, col + width)
     at_end = isinstance(exc, UnexpectedEOF) or getattr(getattr(exc, "token", None), "type", "") == "$END"
-    unclosed = [t for t in _NEWLINES.unclosed if t.type != "LBRACE" or at_end]
-    if at_end and unclosed:
+    # Inside brackets newlines do not end statements, so a missing `)` surfaces lines later.
+    unclosed = [t for t in _NEWLINES.unclosed if (t.type != "LBRACE" or at_end) and (at_end or t.line < line)]
+    if unclosed:
         opener = unclosed[-1]
+        where = "the file ends" if at_end else f"line {line} is reached"
         return Diagnostic(f"syntax error: `{opener}` is never closed",
                           Span(filename, opener.line, opener.column, opener.line, opener.column + 1),
-                          details=[f"the file ends at line {line} while it is still open"])
+                          details=[f"{where} while it is still open"])
     message = f"syntax error: {_unexpected(exc)}"
     label = None
-    if start == "start":
+    expected_names = getattr(exc, "expected", None) or set()
+    last = _NEWLINES.last.type if _NEWLINES.last is not None else None
+    if getattr(getattr(exc, "token", None), "type", "") in LAYER_STARTS and "_ARROW" in expected_names:
+        label = "two layers need `->` between them"
+    elif last in MUST_FOLLOW and start == "start" and isinstance(exc, UnexpectedToken):
+        label = MUST_FOLLOW[last]
+    elif start == "start":
         label = exc.match_examples(lambda s: _parser().parse(s + "\n", start="start"), EXAMPLES,
                                    use_accepts=False)  # lark 1.3 crashes formatting a debug line with True
     expected = _expected(exc)

@@ -1,6 +1,8 @@
 """Lark parse tree -> `cnndsl.ast`, one method per grammar rule, positions from `meta`."""
 from __future__ import annotations
 
+import dataclasses
+
 from lark import Token, Transformer, v_args
 
 from .. import ast
@@ -124,6 +126,9 @@ class AstBuilder(Transformer):
         return ast.Combinator(self._span(meta), str(kind), body, second, tuple(attrs))
 
     def group(self, meta, c):
+        # `(a | b)`: the concat spans its parentheses, so an error's caret covers the whole group.
+        if isinstance(c[0], ast.Merge) and not c[0].attrs:
+            return dataclasses.replace(c[0], span=self._span(meta))
         return c[0]
 
     def cond_layer(self, meta, c):

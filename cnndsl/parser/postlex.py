@@ -25,10 +25,12 @@ class NewlineFilter:
 
     def __init__(self) -> None:
         self.unclosed: list[Token] = []  # openers still open when the last parse stopped
+        self.last: Token | None = None  # the last token the parser accepted
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         stack: list[str] = []  # "(", "[", "<", "{" (statement body) or "d" (dictionary)
         self.unclosed = openers = []
+        self.last = None
         prev: Token | None = None
         for tok in stream:
             if tok.type == "_NL" and self._joined(stack, prev):
@@ -40,7 +42,7 @@ class NewlineFilter:
             elif len(stack) < depth:
                 openers.pop()
             yield tok
-            prev = tok
+            prev = self.last = tok
 
     @staticmethod
     def _joined(stack: list[str], prev: Token | None) -> bool:
