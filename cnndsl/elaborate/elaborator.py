@@ -4,6 +4,7 @@ shape of its body to choose its shortcut, and an error is best reported where it
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from typing import Any
 
 from pydantic import ValidationError
@@ -15,12 +16,13 @@ from ..ops import ALIASES, OPS, OpDef, OpError, fmt, layer_names, lookup
 from ..parser import parse
 from ..source import Span
 from .program import Program
+from .resolve import WORDS
 from .values import BlockRef, Env, Evaluator, Tensor, show, type_name
 
 MAX_REPEAT = 10_000  # copies in one `*N` or one `[... for ...]`
 MAX_NODES = 250_000  # nodes in one network: ResNet-1202 has about 4,000
 MAX_DEPTH = 100  # nested block uses: deeper than any real network, shallow enough to stop a loop
-SHORTCUTS = ("auto", "identity", "proj", "pad")
+SHORTCUTS = WORDS["shortcut"]
 
 
 class _Override:
@@ -37,6 +39,7 @@ class Elaborator:
         self.globals = Env()
         self.graph: Graph | None = None
         self.frames: list[Frame] = []
+        self.paths: list[str] = []  # the dotted node-name prefix of each frame, kept with `frames`
         self.counters: dict[tuple[str, str], int] = {}
         self.body_envs: list[Env] = []
         self.override: _Override | None = None
@@ -443,7 +446,7 @@ class Elaborator:
 
     # ------------------------------------------------------------ naming, units, helpers
     def _path(self) -> str:
-        return ".".join(f.name for f in self.frames if f.name)
+        return self.paths[-1] if self.paths else ""
 
     def _count(self, base: str) -> int:
         key = (self._path(), base)
@@ -458,16 +461,16 @@ class Elaborator:
     def _scope_name(self, base: str) -> str:
         return f"{base}{self._count('scope:' + base)}"
 
+    @contextmanager
     def _frame(self, frame: Frame):
-        frames = self.frames
-
-        class _Ctx:
-            def __enter__(self_):
-                frames.append(frame)
-
-            def __exit__(self_, *exc):
-                frames.pop()
-        return _Ctx()
+        parent = self._path()
+        self.frames.append(frame)
+        self.paths.append(f"{parent}.{frame.name}" if parent and frame.name else parent or frame.name)
+        try:
+            yield
+        finally:
+            self.frames.pop()
+            self.paths.pop()
 
     def _unit(self, file: str):
         if file not in self._units:

@@ -11,6 +11,8 @@ from ..ops import layer_names, lookup
 from .program import Program
 from .values import BUILTINS
 
+WORDS = {"shortcut": ("auto", "identity", "proj", "pad")}  # attributes that take bare words
+
 
 def resolve(program: Program) -> list[Diagnostic]:
     globals_ = {let.name for let in program.lets}
@@ -49,6 +51,7 @@ def _walk(obj):
 class _Walker:
     def __init__(self, program: Program, scope: set[str], found: list[Diagnostic]):
         self.program, self.scope, self.found = program, scope, found
+        self.words: set[int] = set()  # ids of Var nodes that are enumerated words (`shortcut=pad`)
 
     def stmts(self, stmts) -> None:
         for node in _walk(stmts):
@@ -60,7 +63,10 @@ class _Walker:
 
     def check(self, node) -> None:
         blocks = set(self.program.blocks)
-        if isinstance(node, ast.Var) and node.name not in self.scope | blocks:
+        for attr in getattr(node, "attrs", ()):
+            if isinstance(attr.value, ast.Var) and attr.value.name in WORDS.get(attr.name, ()):
+                self.words.add(id(attr.value))
+        if isinstance(node, ast.Var) and node.name not in self.scope | blocks and id(node) not in self.words:
             self._unknown(f"unknown name `{node.name}`", node, self.scope | blocks)
         elif isinstance(node, ast.Call) and node.name not in BUILTINS:
             self._unknown(f"unknown function `{node.name}`", node, set(BUILTINS))

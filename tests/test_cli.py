@@ -1,0 +1,113 @@
+"""The command line: tables, JSON, emitted code, exit codes, and no torch on static paths."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cnndsl.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+ARCHS = ROOT / "archs"
+
+
+def test_compile_prints_a_table_with_totals(capsys):
+    assert main(["compile", str(ARCHS / "resnet18.arch")]) == 0
+    out = capsys.readouterr().out
+    header = out.splitlines()[0].split()
+    assert header[:5] == ["layer", "op", "output", "params", "MACs"]
+    assert "params    11,689,512" in out
+    assert "MACs      1,814,073,344" in out
+    assert "outputs   output 1000" in out
+
+
+def test_compile_json_has_the_documented_keys(capsys):
+    assert main(["compile", str(ARCHS / "googlenet.arch"), "-D", "aux=true", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    for key in ("params", "macs", "flops", "inputs", "outputs", "layers"):
+        assert key in report
+    assert report["params"] == 13_004_888
+    assert report["flops"] == 2 * report["macs"]
+    assert report["inputs"] == {"input": [3, 224, 224]}
+    assert report["outputs"] == {"logits": [1000], "aux2": [1000], "aux1": [1000]}
+    assert sum(layer["params"] for layer in report["layers"]) == report["params"]
+    first = report["layers"][0]
+    assert first["source"].startswith(str(ARCHS / "googlenet.arch") + ":")
+
+
+def test_defines_and_input_override(capsys):
+    assert main(["compile", str(ARCHS / "resnet.arch"), "-D", "depth=18", "-D", "num_classes=10",
+                 "--input", "3x64x64", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["arguments"] == {"depth": 18, "num_classes": 10}
+    assert report["inputs"]["input"] == [3, 64, 64]
+    assert report["outputs"]["output"] == [10]
+
+
+def test_a_define_is_data_not_code(capsys, tmp_path):
+    marker = tmp_path / "pwned"
+    for value in (f'__import__("os").system("touch {marker}")', 'eval("1")', '__import__("os")'):
+        rc = main(["compile", str(ARCHS / "resnet.arch"), "-D", f"depth={value}"])
+        assert rc == 1 and not marker.exists()
+    assert "unknown function `__import__`" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["check"], ["compile", "--json"], ["summary"]])
+def test_static_commands_do_not_import_torch(command):
+    code = ("import sys; from cnndsl.cli import main; "
+            f"rc = main({command[:1] + [str(ARCHS / 'googlenet.arch')] + command[1:]!r}); "
+            "assert rc == 0; assert 'torch' not in sys.modules, 'torch was imported'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+
+
+def test_errors_exit_1_without_traceback(tmp_path):
+    bad = tmp_path / "bad.arch"
+    bad.write_text("network n : 3x8x8 = 3x3:8 -> -> relu\n")
+    done = subprocess.run([sys.executable, "-m", "cnndsl", "check", str(bad)], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert f"{bad}:1:30: error:" in done.stderr
+
+
+def test_emitted_python_matches_the_compiled_module(tmp_path, capsys):
+    torch = pytest.importorskip("torch")
+    import cnndsl
+    target = tmp_path / "net.py"
+    assert main(["compile", str(ARCHS / "googlenet.arch"), "-D", "aux=true", "--emit", "python", "-o", str(target)]) == 0
+    namespace: dict = {}
+    exec(compile(target.read_text(), str(target), "exec"), namespace)  # our own generated file
+    emitted = namespace["Googlenet"]().eval()
+    compiled = cnndsl.load(ARCHS / "googlenet.arch", aux=True).eval()
+    emitted.load_state_dict({k.replace("layers.", "", 1): v for k, v in compiled.state_dict().items()})
+    x = torch.randn(1, 3, 224, 224)
+    with torch.no_grad():
+        for a, b in zip(emitted(x), compiled(x)):
+            torch.testing.assert_close(a, b, atol=0, rtol=0)
+
+
+def test_a_failed_emit_leaves_no_file(tmp_path, capsys, monkeypatch):
+    from cnndsl import cli
+    target = tmp_path / "out.py"
+
+    def boom(graph, report, path):
+        path.write_text("partial")
+        raise OSError("disk full")
+
+    monkeypatch.setitem(cli.EMITTERS, "python", boom)
+    with pytest.raises(OSError):
+        main(["compile", str(ARCHS / "lenet5.arch"), "--emit", "python", "-o", str(target)])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_onnx_export_runs(tmp_path, capsys):
+    onnx = pytest.importorskip("onnx")
+    target = tmp_path / "lenet5.onnx"
+    assert main(["compile", str(ARCHS / "lenet5.arch"), "--emit", "onnx", "-o", str(target)]) == 0
+    model = onnx.load(str(target))
+    onnx.checker.check_model(model)
+    dims = [d.dim_value for d in model.graph.output[0].type.tensor_type.shape.dim]
+    assert dims == [1, 10]
