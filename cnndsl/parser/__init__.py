@@ -53,7 +53,8 @@ _NEWLINES = NewlineFilter()
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     return Lark(GRAMMAR.read_text(), parser="lalr", lexer="contextual", postlex=_NEWLINES,
-                propagate_positions=True, maybe_placeholders=True, start=["start", "expr"])
+                propagate_positions=True, maybe_placeholders=True, start=["start", "expr"],
+                cache=True)  # the LALR tables, pickled in the temp dir, keyed by grammar and options
 
 
 def parse(text: str, filename: str = "<string>") -> ast.Module:
