@@ -315,7 +315,8 @@ class Elaborator:
             raise error(f"blocks nest more than {MAX_DEPTH} deep: does `{block.name}` call itself without end?",
                         use.span, notes=[Note(f"`{f.label}`", f.use) for f in self.frames[-3:]])
         bound = self._bind(block, args, use.span)
-        label = f"{block.name}({', '.join(show(v) for _, v, _ in args)})" if args else block.name
+        shown = (show(v) if n is None else f"{n}={show(v)}" for n, v, _ in args)  # `bottleneck(128, s=2)`
+        label = f"{block.name}({', '.join(shown)})" if args else block.name
         env = self.globals.child(bound)
         with self._frame(Frame("block", self._scope_name(block.name), label, use.span, block.span)):
             self.body_envs.append(env)
