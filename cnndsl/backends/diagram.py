@@ -296,13 +296,14 @@ class _Builder:
             params = sum(n.meta["params"] for c in copies for n in c)
             macs = sum(n.meta["macs"] for c in copies for n in c)
             where = f" in {len(copies)} copies" if len(copies) > 1 else ""
-            box.tooltip += f"\n{params:,} params, {macs:,} MACs{where}"
+            if params or macs:
+                box.tooltip += f"\n{params:,} params, {macs:,} MACs{where}"
             if not (box.category == "block" or self.opts.params or self.opts.macs):
                 continue
             parts = []
-            if box.category == "block" or self.opts.params:
+            if params and (box.category == "block" or self.opts.params):
                 parts.append(_sum_text([sum(n.meta["params"] for n in c) for c in copies], "params"))
-            if box.category == "block" or self.opts.macs:
+            if macs and (box.category == "block" or self.opts.macs):
                 parts.append(_sum_text([sum(n.meta["macs"] for n in c) for c in copies], "MACs"))
             box.stats = ", ".join(parts)
 
@@ -345,10 +346,10 @@ def fold_map(graph: Graph, skip: int = 0) -> dict[str, tuple[str, str]]:
 
     folded: dict[str, tuple[str, str]] = {}
     for n in graph.ops():
-        if not plain(n):
+        if n.kind != "op" or len(n.inputs) != 1:
             continue
-        after = back(n) if cat(n) in FOLD_AFTER else None
-        before = forward(n) if cat(n) in FOLD_BEFORE else None
+        after = back(n) if cat(n) in FOLD_AFTER else None  # what n feeds does not matter here
+        before = forward(n) if cat(n) in FOLD_BEFORE and plain(n) else None
         if before is not None and (after is None or (before.span == n.span and after.span != n.span)):
             folded[n.id] = (before.id, "before")
         elif after is not None:

@@ -48,7 +48,7 @@ def diagram_dot(d: Diagram, rankdir: str = "TB", legend: bool = True) -> str:
         f"         label={_title(d, legend)}];",
         f"  node [shape=box, style=\"rounded,filled\", fontname={_q(FONT)}, fontsize=11,"
         f" height=0.3, margin=\"0.1,0.04\", penwidth=1.1];",
-        f"  edge [fontname={_q(FONT)}, fontsize=8.5, color=\"#6b7280\", fontcolor=\"#4b5563\","
+        f"  edge [fontname={_q(FONT)}, fontsize=9, color=\"#6b7280\", fontcolor=\"#4b5563\","
         f" arrowsize=0.6, penwidth=0.9];",
     ]
     for item in d.items:
@@ -117,15 +117,15 @@ def _box(b: Box) -> str:
     _, fill, border = PALETTE[b.category]
     rows = []
     if b.before:
-        rows.append(f"<font point-size=\"8.5\" color=\"#4b5563\">{escape(', '.join(b.before))} &#9656;</font>")
+        rows.append(f"<font point-size=\"9\" color=\"#4b5563\">{escape(', '.join(b.before))} &#9656;</font>")
     title = escape(b.title)
     if b.count > 1:
         title += f"  <b>&#215;{b.count}</b>"
     rows.append(title)
     if b.after:
-        rows.append(f"<font point-size=\"8.5\" color=\"#4b5563\">+ {escape(', '.join(b.after))}</font>")
+        rows.append(f"<font point-size=\"9\" color=\"#4b5563\">+ {escape(', '.join(b.after))}</font>")
     if b.stats:
-        rows.append(f"<font point-size=\"8.5\" color=\"#374151\">{escape(b.stats)}</font>")
+        rows.append(f"<font point-size=\"9\" color=\"#374151\">{escape(b.stats)}</font>")
     attrs = [f"label=<{'<br/>'.join(rows)}>", f"fillcolor=\"{fill}\"", f"color=\"{border}\"",
              f"tooltip={_q(b.tooltip)}"]
     if b.category == "block":
