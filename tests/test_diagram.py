@@ -287,3 +287,31 @@ def test_render_to_stdout_and_bad_names(tmp_path):
     assert r.returncode == 1 and ".svg" in r.stderr and not (tmp_path / "x.jpg").exists()
     r = run_cli("render", "archs/vgg16.arch", "--depth", "0", env=_env(os.environ["PATH"]))
     assert r.returncode == 2 and "--depth" in r.stderr
+
+
+def test_runs_of_equal_copies_nested_repeats_and_groups(write_arch):
+    # [.. for ..] copies collapse only where they are equal; a repeat inside a repeated group is
+    # collapsed in the one drawn copy; `( .. )*3` is grouping, not a one-branch concat.
+    path = write_arch("""
+unit = conv(bias=false) -> bn -> relu
+block grp(c) = (3x3:c*2 -> maxpool3x3)*3
+network net : 16x32x32 = [3x3:c for c in [16, 16, 24]] -> 3x3:16 -> (grp(32) -> 1x1:32)*2 -> gap -> fc:10
+""")
+    g = cnndsl.analyze(path)
+    assert not [n for n in g.ops() if n.op == "concat"]
+    d = build_diagram(g)
+    top = [(it.title, it.count) for it in d.items]
+    assert top[:4] == [("input 16x32x32", 1), ("conv 3x3, 16", 2), ("conv 3x3, 24", 1), ("conv 3x3, 16", 1)]
+    (twice,) = [it for it in d.items if isinstance(it, Cluster)]
+    assert twice.count == 2 and [i.title for i in twice.items] == ["grp(32)", "conv 1x1, 32"]
+    (thrice,) = twice.items[0].items
+    assert thrice.count == 3 and [(b.title, b.count) for b in thrice.items] == [("conv 3x3, 32", 2), ("maxpool 3x3", 1)]
+    assert len(list(boxes(d.items))) == 10  # input, 3 convs, 3 in the clusters, gap, fc, output
+    assert nx.is_directed_acyclic_graph(nx.DiGraph([(e.src, e.dst) for e in d.edges]))
+    with_params = build_diagram(g, Options(params=True))
+    conv16 = next(b for b in boxes(with_params.items) if b.title == "conv 3x3, 16" and b.count == 2)
+    assert conv16.stats == "2 \u00d7 2.34k params"  # 16*16*9 + 2*16 = 2,336 each
+    inner = next(b for b in boxes(with_params.items) if b.title == "conv 3x3, 32" and b.count == 2)
+    # 12 convs stand for this box (2 per group copy, 3 group copies, 2 outer copies); the first
+    # sees 16 input channels (4,672 params), the other 11 see 32 (9,280): 106,752 in all
+    assert inner.stats == "107k params"

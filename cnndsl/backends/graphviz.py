@@ -44,8 +44,8 @@ def diagram_dot(d: Diagram, rankdir: str = "TB", legend: bool = True) -> str:
     lines = [
         f"digraph {_q(d.name)} {{",
         f"  graph [rankdir={rankdir}, fontname={_q(FONT)}, fontsize=12, nodesep=0.18, ranksep=0.22,"
-        f" newrank=true, compound=true, pad=0.15, labelloc=t, labeljust=l,",
-        f"         label={_title(d, legend)}];",
+        f" newrank=true, compound=true, pad=0.15, labelloc=t, labeljust=l"
+        + (f",\n         label={_title(d)}];" if legend else "];"),  # a paper's caption replaces the title
         f"  node [shape=box, style=\"rounded,filled\", fontname={_q(FONT)}, fontsize=11,"
         f" height=0.3, margin=\"0.1,0.04\", penwidth=1.1];",
         f"  edge [fontname={_q(FONT)}, fontsize=9, color=\"#6b7280\", fontcolor=\"#4b5563\","
@@ -78,8 +78,8 @@ def _item(item: Item, pad: str) -> list[str]:
     out = [f"{pad}subgraph {_q(item.id)} {{",
            f"{pad}  label=<{title}>; tooltip={_q(item.tooltip)};",
            f"{pad}  style=\"rounded,filled\"; fillcolor=\"{_cluster_fill(pad)}\"; color=\"#9ca3af\";"
-           f" fontsize=11; fontcolor=\"#1f2937\"; margin=8;"]
-    if item.count > 1:
+           f" fontsize=11; fontcolor=\"#1f2937\"; margin=8; penwidth=1;"]
+    if item.count > 1:  # (a nested cluster would inherit these, hence penwidth=1 on every one)
         out.append(f"{pad}  penwidth=1.6; style=\"rounded,filled,dashed\";")
     for inner in item.items:
         out += _item(inner, pad + "  ")
@@ -135,10 +135,8 @@ def _box(b: Box) -> str:
     return f"{_q(b.id)} [{', '.join(attrs)}];"
 
 
-def _title(d: Diagram, legend: bool) -> str:
+def _title(d: Diagram) -> str:
     head = f"<b>{escape(d.name)}</b>  <font point-size=\"10\" color=\"#4b5563\">{escape(d.subtitle)}</font>"
-    if not legend:
-        return f"<{head}>"
     chips = "".join(
         f"<td bgcolor=\"{PALETTE[c][1]}\" color=\"{PALETTE[c][2]}\" border=\"1\" cellpadding=\"3\">"
         f"<font point-size=\"9\">{escape(PALETTE[c][0])}</font></td>"

@@ -155,8 +155,9 @@ class Elaborator:
     def _Repeat(self, e: ast.Repeat, env, x, start):
         n = self.ev.eval_int(e.count, env, "a repeat count", 0, MAX_REPEAT)
         self.groups += 1
+        group = self.groups  # one for all copies: a repeat inside the body takes the next numbers
         for i in range(n):
-            with self._frame(Frame("repeat", "", f"x{n}", e.span, index=i, count=n, group=self.groups)):
+            with self._frame(Frame("repeat", "", f"x{n}", e.span, index=i, count=n, group=group)):
                 x = self.elab(e.body, env, x, start and i == 0)
         return x
 
@@ -175,8 +176,9 @@ class Elaborator:
         if len(items) > MAX_REPEAT:
             raise error(f"`for` over {len(items)} items is more than {MAX_REPEAT}", e.iterable.span)
         self.groups += 1
+        group = self.groups
         for i, item in enumerate(items):
-            with self._frame(Frame("repeat", "", f"x{len(items)}", e.span, index=i, count=len(items), group=self.groups)):
+            with self._frame(Frame("repeat", "", f"x{len(items)}", e.span, index=i, count=len(items), group=group)):
                 x = self.elab(e.body, env.child({e.var: item}), x, start and i == 0)
         return x
 
