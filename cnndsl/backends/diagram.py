@@ -180,11 +180,11 @@ class _Builder:
     def _block_items(self, scope: _Scope, level: int) -> list[Item]:
         f = scope.frame
         if self.opts.depth is not None and level >= self.opts.depth:
-            box = self._add_box(Box(scope.path, "block", f.label, tooltip=_block_tooltip(scope)))
+            box = self._add_box(Box(scope.path, "block", f.label, tooltip=_block_tooltip(scope, self.g)))
             for node in scope.nodes:
                 self.box_of[node.id] = box
             return [box]
-        return [Cluster("cluster_" + scope.path, f.label, self._items(scope, level), tooltip=_block_tooltip(scope))]
+        return [Cluster("cluster_" + scope.path, f.label, self._items(scope, level), tooltip=_block_tooltip(scope, self.g))]
 
     def _repeat_items(self, copies: list[_Scope], level: int) -> list[Item]:
         """Consecutive copies with the same structure are drawn once, with "xN"; a first copy that
@@ -390,12 +390,15 @@ def _where(node: Node) -> str:
     return f"{label}: {node.span.file}:{node.span.line}" if node.span else label
 
 
-def _block_tooltip(scope: _Scope) -> str:
+def _block_tooltip(scope: _Scope, graph: Graph) -> str:
     f = scope.frame
     lines = [f"{f.label}: used at {f.use.file}:{f.use.line}"]
     if f.defined is not None:
         lines.append(f"defined at {f.defined.file}:{f.defined.line}")
-    lines.append(f"{sum(n.kind == 'op' for n in scope.nodes)} layers")
+    inside = {n.id for n in scope.nodes}
+    ins = dict.fromkeys(fmt(graph[i].shape) for n in scope.nodes for i in n.inputs if i not in inside)
+    outs = dict.fromkeys(fmt(n.shape) for n in scope.nodes if any(u not in inside for u in graph.users(n.id)))
+    lines.append(f"{len(inside)} layers, {', '.join(ins)} -> {', '.join(outs)}")
     return "\n".join(lines)
 
 
@@ -414,7 +417,7 @@ def _sum_text(values: list[int], unit: str) -> str:
 
 
 def human(n: int) -> str:
-    """1234 -> 1.2k, 25557032 -> 25.6M: three significant figures are all a diagram needs."""
+    """1234 -> 1.23k, 25557032 -> 25.6M: three significant figures are all a diagram needs."""
     for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if abs(n) >= size:
             v = n / size

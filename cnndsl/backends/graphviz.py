@@ -41,6 +41,8 @@ def to_dot(graph: Graph, opts: Options = Options(), rankdir: str = "TB", legend:
 
 
 def diagram_dot(d: Diagram, rankdir: str = "TB", legend: bool = True) -> str:
+    if rankdir not in ("TB", "LR"):
+        raise ValueError(f"rankdir must be TB or LR, got {rankdir!r}")
     lines = [
         f"digraph {_q(d.name)} {{",
         f"  graph [rankdir={rankdir}, fontname={_q(FONT)}, fontsize=12, nodesep=0.18, ranksep=0.22,"
