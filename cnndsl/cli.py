@@ -1,6 +1,6 @@
-"""`cnndsl`: check, compile and summarise `.arch` files.
+"""`cnndsl`: check, compile, summarise and draw `.arch` files.
 
-`check`, `summary` and `compile` without `--emit` never import torch."""
+`check`, `summary`, `render` and `compile` without `--emit` never import torch."""
 from __future__ import annotations
 
 import argparse
@@ -19,6 +19,26 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--network", help="which network of the file (default: the last one)")
 
 
+def _diagram_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("diagram")
+    g.add_argument("--depth", type=_positive, metavar="N",
+                   help="show N levels of blocks; deeper ones collapse into one box with their totals "
+                        "(default: all)")
+    g.add_argument("--unroll", action="store_true", help="draw every copy of a repetition, not one with xN")
+    g.add_argument("--unfold", action="store_true",
+                   help="draw BN, activations, dropout and flatten as boxes of their own")
+    g.add_argument("--rankdir", choices=["TB", "LR"], default="TB", help="top to bottom (default) or left to right")
+    g.add_argument("--params", action="store_true", help="show parameter counts in every box")
+    g.add_argument("--macs", action="store_true", help="show multiply-accumulates in every box")
+    g.add_argument("--no-legend", action="store_true", help="leave out the title and the colour legend")
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return int(text)
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnndsl", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -34,6 +54,13 @@ def make_parser() -> argparse.ArgumentParser:
         if name == "compile":
             p.add_argument("--emit", choices=["python", "onnx", "json"], help="write the network in this form to -o")
             p.add_argument("-o", "--output", help="output file for --emit")
+            p.add_argument("--diagram", metavar="FILE", help="also draw the network: .svg, .png, .pdf or .dot")
+            _diagram_options(p)
+    p = sub.add_parser("render", help="draw a network as .svg, .png, .pdf or .dot (graphviz)")
+    p.add_argument("file")
+    p.add_argument("-o", "--output", metavar="FILE", help="output file (default: DOT text on stdout)")
+    _common(p)
+    _diagram_options(p)
     return parser
 
 
@@ -72,8 +99,13 @@ def cmd_check(args) -> int:
 def cmd_compile(args) -> int:
     from .api import analyze
     from .backends.report import build_report, format_table
+    diagram = getattr(args, "diagram", None)
+    if diagram:
+        _check_diagram_target(diagram)
     graph = analyze(args.file, **_graph_args(args))
     report = build_report(graph)
+    if diagram:
+        _write_diagram(graph, args, diagram)
     emit = getattr(args, "emit", None)
     if emit:
         if not args.output:
@@ -101,6 +133,38 @@ def _emit_onnx(graph, report, path: Path) -> None:
 EMITTERS = {"python": _emit_python, "json": _emit_json, "onnx": _emit_onnx}
 
 
+def cmd_render(args) -> int:
+    from .api import analyze
+    if args.output:
+        _check_diagram_target(args.output)
+    graph = analyze(args.file, **_graph_args(args))
+    if args.output:
+        _write_diagram(graph, args, args.output)
+    else:
+        from .backends.graphviz import to_dot
+        sys.stdout.write(to_dot(graph, _drawing(args), args.rankdir, legend=not args.no_legend))
+    return 0
+
+
+def _check_diagram_target(target: str) -> None:
+    """Fail before the (possibly long) analysis if the file name or a missing `dot` rules it out."""
+    from .backends.graphviz import find_dot, format_of
+    if format_of(target) is not None:
+        find_dot()
+
+
+def _drawing(args):
+    from .backends.diagram import Options
+    return Options(depth=args.depth, unroll=args.unroll, fold=not args.unfold, params=args.params, macs=args.macs)
+
+
+def _write_diagram(graph, args, target: str) -> None:
+    from .backends.graphviz import format_of, to_dot, write_diagram
+    text = to_dot(graph, _drawing(args), args.rankdir, legend=not args.no_legend)
+    write_atomic(Path(target), lambda path: write_diagram(text, path, format_of(target)))
+    print(f"wrote {target}", file=sys.stderr)
+
+
 def write_atomic(target: Path, write) -> None:
     """Write through a temporary file in the same folder, so a failure never leaves a partial file."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -117,7 +181,7 @@ def write_atomic(target: Path, write) -> None:
             os.unlink(tmp)
 
 
-COMMANDS = {"check": cmd_check, "compile": cmd_compile, "summary": cmd_compile}
+COMMANDS = {"check": cmd_check, "compile": cmd_compile, "summary": cmd_compile, "render": cmd_render}
 
 if __name__ == "__main__":
     sys.exit(main())

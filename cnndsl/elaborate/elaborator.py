@@ -158,8 +158,9 @@ class Elaborator:
     def _Repeat(self, e: ast.Repeat, env, x, start):
         n = self.ev.eval_int(e.count, env, "a repeat count", 0, MAX_REPEAT)
         self.groups += 1
+        group = self.groups  # one for all copies: a repeat inside the body takes the next numbers
         for i in range(n):
-            with self._frame(Frame("repeat", "", f"x{n}", e.span, index=i, count=n, group=self.groups)):
+            with self._frame(Frame("repeat", "", f"x{n}", e.span, index=i, count=n, group=group)):
                 x = self.elab(e.body, env, x, start and i == 0)
         return x
 
@@ -178,8 +179,9 @@ class Elaborator:
         if len(items) > MAX_REPEAT:
             raise error(f"`for` over {len(items)} items is more than {MAX_REPEAT}", e.iterable.span)
         self.groups += 1
+        group = self.groups
         for i, item in enumerate(items):
-            with self._frame(Frame("repeat", "", f"x{len(items)}", e.span, index=i, count=len(items), group=self.groups)):
+            with self._frame(Frame("repeat", "", f"x{len(items)}", e.span, index=i, count=len(items), group=group)):
                 x = self.elab(e.body, env.child({e.var: item}), x, start and i == 0)
         return x
 
@@ -319,7 +321,8 @@ class Elaborator:
             raise error(f"blocks nest more than {MAX_DEPTH} deep: does `{block.name}` call itself without end?",
                         use.span, notes=[Note(f"`{f.label}`", f.use) for f in self.frames[-3:]])
         bound = self._bind(block, args, use.span)
-        label = f"{block.name}({', '.join(show(v) for _, v, _ in args)})" if args else block.name
+        shown = (show(v) if n is None else f"{n}={show(v)}" for n, v, _ in args)  # `bottleneck(128, s=2)`
+        label = f"{block.name}({', '.join(shown)})" if args else block.name
         env = self.globals.child(bound)
         with self._frame(Frame("block", self._scope_name(block.name), label, use.span, block.span)):
             self.body_envs.append(env)

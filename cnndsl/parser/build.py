@@ -95,6 +95,8 @@ class AstBuilder(Transformer):
         return self.seq(meta, list(reversed(c)))
 
     def alt(self, meta, c):
+        if len(c) == 1:  # `(a -> b)*2` groups; the alias in `?alt: ... -> alt` keeps Lark from inlining it
+            return c[0]
         return ast.Merge(self._span(meta), "concat", tuple(c), ())
 
     def repeat(self, meta, c):

@@ -1,0 +1,439 @@
+"""What a diagram of a network shows, before anyone decides how to draw it.
+
+An interpreter over the graph IR that answers three questions, in this order:
+  1. folding: which BN / activation / dropout / flatten nodes are drawn inside the conv, linear or
+     merge box they belong to (`fold`);
+  2. structure: which block uses become clusters, which collapse into one box (`depth`), and which
+     copies of a repetition are drawn once with "xN" (`unroll`);
+  3. edges: each graph edge mapped onto the boxes, labelled with the tensor shape it carries.
+The result (`Diagram`) is plain data; `graphviz.py` turns it into DOT text. Every box and cluster id
+comes from IR names, so the same `.arch` file always gives the same picture, byte for byte.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from ..ir import Frame, Graph, Node
+from ..ops import fmt
+
+# The drawing categories: the op table's categories, with the rare ones put together as "other".
+CATEGORY = {"conv": "conv", "pool": "pool", "norm": "norm", "act": "act", "linear": "linear",
+            "merge": "merge", "reshape": "other", "reg": "other", "shortcut": "other"}
+
+# Folding: which layers may be drawn inside which box, after it ("conv + bn, relu") or before it
+# ("bn, relu > conv", pre-activation). One table, so the rule is visible in one place.
+FOLD_AFTER = {"norm", "act"}  # may follow ...
+AFTER_HOSTS = {"conv", "linear", "merge"}  # ... one of these
+FOLD_BEFORE = {"norm", "act", "reg", "reshape"}  # may lead into (dropout acts on its input) ...
+BEFORE_HOSTS = {"conv", "linear"}  # ... one of these
+DRAWN_FRAMES = {"block", "repeat"}  # residual, dense, merge, branch: their shape is in the edges
+
+
+@dataclass(frozen=True)
+class Options:
+    depth: int | None = None  # block levels shown; deeper blocks collapse into one box; None: all
+    unroll: bool = False  # draw every copy of a repetition instead of one box or cluster with "xN"
+    fold: bool = True  # draw BN, activations, dropout and flatten inside the box they belong to
+    params: bool = False  # show parameter counts on every box (collapsed blocks always show them)
+    macs: bool = False  # show MACs on every box (collapsed blocks always show them)
+
+
+@dataclass
+class Box:
+    id: str
+    category: str  # a key of CATEGORY's values, or "io" / "block"
+    title: str
+    before: list[str] = field(default_factory=list)  # labels of layers folded in front of it
+    after: list[str] = field(default_factory=list)  # labels of layers folded after it
+    count: int = 1  # drawn once for this many identical copies
+    stats: str = ""
+    tooltip: str = ""
+
+
+@dataclass
+class Cluster:
+    id: str
+    title: str
+    items: list["Item"]
+    count: int = 1
+    tooltip: str = ""
+
+
+Item = Union[Box, Cluster]
+
+
+@dataclass
+class Edge:
+    src: str
+    dst: str
+    label: str
+
+
+@dataclass
+class Diagram:
+    name: str
+    subtitle: str
+    items: list[Item]
+    edges: list[Edge]
+    categories: list[str]  # the categories that appear, in palette order
+    same_rank: list[list[str]] = field(default_factory=list)  # boxes to align (branch heads)
+
+
+@dataclass
+class _Scope:
+    """A frame instance in the scope tree: the ops and inner frames a block use (or copy) made."""
+    frame: Frame | None
+    path: str  # the IR name of this frame instance, e.g. "resnet1.stage2"
+    depth: int = 0  # how many frames of a node's scope lead down to (and include) this one
+    children: list["_Scope | Node"] = field(default_factory=list)
+    nodes: list[Node] = field(default_factory=list)  # every node inside, in execution order
+
+
+def build_diagram(graph: Graph, opts: Options = Options()) -> Diagram:
+    return _Builder(graph, opts).build()
+
+
+class _Builder:
+    def __init__(self, graph: Graph, opts: Options):
+        self.g, self.opts = graph, opts
+        self.order = {n.id: i for i, n in enumerate(graph)}
+        self.skip = _wrapper_depth(graph)
+        self.folded = fold_map(graph, self.skip) if opts.fold else {}
+        self.guests: dict[str, list[str]] = {}  # host -> the nodes folded into it
+        for node_id, (host, _) in self.folded.items():
+            self.guests.setdefault(host, []).append(node_id)
+        self.box_of: dict[str, Box] = {}  # IR node id -> the box it is drawn in (representatives)
+        self.alias: dict[str, str] = {}  # a node of a copy not drawn -> its twin in the drawn copy
+        self.copy_index: dict[str, dict[int, int]] = {}  # node -> {run: which copy of that run}
+        self.runs = 0
+        self.boxes: list[Box] = []
+        self._sigs: dict[int, tuple] = {}
+        self.heads: list[list[str]] = []
+
+    def build(self) -> Diagram:
+        root = self._tree()
+        items = self._items(root, 0)
+        for node_id, (host, _) in self.folded.items():
+            if host in self.box_of and node_id not in self.box_of:
+                self.box_of[node_id] = self.box_of[host]
+        edges = self._edges()
+        self._stats()
+        used = {b.category for b in self.boxes}
+        same_rank = [[self.box_of[h].id for h in heads] for heads in self.heads]
+        return Diagram(self.g.name, _subtitle(self.g), items, edges,
+                       [c for c in PALETTE_ORDER if c in used], [r for r in same_rank if len(set(r)) > 1])
+
+    # ------------------------------------------------------------ scope tree
+    def _tree(self) -> _Scope:
+        root = _Scope(None, "")
+        index: dict[tuple[Frame, ...], _Scope] = {(): root}
+        for node in self.g:
+            frames = node.scope[self.skip:] if node.kind == "op" else ()
+            cur = root
+            cur.nodes.append(node)
+            for i in range(len(frames)):
+                key = frames[:i + 1]
+                child = index.get(key)
+                if child is None:
+                    path = ".".join(f.name for f in node.scope[:self.skip + i + 1] if f.name)
+                    child = index[key] = _Scope(frames[i], path, self.skip + i + 1)
+                    cur.children.append(child)
+                cur = child
+                cur.nodes.append(node)
+            cur.children.append(node)
+        return root
+
+    # ------------------------------------------------------------ structure
+    def _items(self, scope: _Scope, level: int) -> list[Item]:
+        out: list[Item] = []
+        children, i = scope.children, 0
+        while i < len(children):
+            child = children[i]
+            if isinstance(child, Node):
+                out += self._node_items(child)
+                i += 1
+            elif child.frame.kind == "repeat":
+                j = i + 1
+                while j < len(children) and _same_repeat(children[j], child.frame.group):
+                    j += 1
+                out += self._repeat_items(children[i:j], level)
+                i = j
+            elif child.frame.kind == "block":
+                out += self._block_items(child, level + 1)
+                i += 1
+            else:
+                if child.frame.kind == "merge":
+                    self._align_branches(child)
+                out += self._items(child, level)
+                i += 1
+        return out
+
+    def _align_branches(self, merge: _Scope) -> None:
+        """The first layers of parallel branches (an inception module's four) on one rank; dot
+        would otherwise push a short branch down to halve its long edge."""
+        heads = [b.children[0].id for b in merge.children
+                 if isinstance(b, _Scope) and b.frame.kind == "branch" and isinstance(b.children[0], Node)]
+        if len(heads) > 1:
+            self.heads.append(heads)
+
+    def _block_items(self, scope: _Scope, level: int) -> list[Item]:
+        f = scope.frame
+        if self.opts.depth is not None and level >= self.opts.depth:
+            box = self._add_box(Box(scope.path, "block", f.label, tooltip=_block_tooltip(scope, self.g)))
+            for node in scope.nodes:
+                self.box_of[node.id] = box
+            return [box]
+        return [Cluster("cluster_" + scope.path, f.label, self._items(scope, level), tooltip=_block_tooltip(scope, self.g))]
+
+    def _repeat_items(self, copies: list[_Scope], level: int) -> list[Item]:
+        """Consecutive copies with the same structure are drawn once, with "xN"; a first copy that
+        differs (a strided first block) is drawn by itself."""
+        runs: list[list[_Scope]] = []
+        for copy in copies:
+            if runs and not self.opts.unroll and self._signature(copy) == self._signature(runs[-1][0]):
+                runs[-1].append(copy)
+            else:
+                runs.append([copy])
+        out: list[Item] = []
+        for run in runs:
+            drawn = self._items(run[0], level)
+            if len(run) > 1:
+                self._alias_copies(run)
+                if len(drawn) == 1:
+                    drawn[0].count *= len(run)
+                else:
+                    first = run[0].nodes[0].id
+                    drawn = [Cluster(f"cluster_{first}*{len(run)}", "", drawn, count=len(run),
+                                     tooltip=f"{len(run)} identical copies, {run[0].frame.use.file}:{run[0].frame.use.line}")]
+            out += drawn
+        return out
+
+    def _signature(self, copy: _Scope):
+        """The structure of one copy: each node's op and attributes, the frames it sits in inside the
+        copy, and where its inputs come from (a node of the copy, or the k-th outside tensor)."""
+        if id(copy) not in self._sigs:
+            local = {n.id: i for i, n in enumerate(copy.nodes)}
+            outside: dict[str, int] = {}
+            sig = []
+            for n in copy.nodes:
+                ins = tuple(("in", local[i]) if i in local else ("out", outside.setdefault(i, len(outside)))
+                            for i in n.inputs)
+                frames = tuple((f.kind, f.label, f.index, f.count) for f in n.scope[copy.depth:])
+                sig.append((n.op, n.attrs, frames, ins))
+            self._sigs[id(copy)] = tuple(sig)
+        return self._sigs[id(copy)]
+
+    def _alias_copies(self, run: list[_Scope]) -> None:
+        self.runs += 1
+        for k, copy in enumerate(run):
+            for twin, node in zip(run[0].nodes, copy.nodes):
+                self.copy_index.setdefault(node.id, {})[self.runs] = k
+                if k:
+                    self.alias[node.id] = twin.id
+
+    def _node_items(self, node: Node) -> list[Item]:
+        if node.id in self.folded:
+            return []
+        if node.kind == "input":
+            box = Box(node.id, "io", f"input {fmt(node.shape)}")
+        elif node.kind == "output":
+            name = node.meta.get("name", "output")
+            box = Box(node.id, "io", "output" if name == "output" else f"output: {name}")
+        else:
+            box = Box(node.id, CATEGORY.get(node.opdef.category, "other"), node.opdef.label(node.attrs))
+            folded = sorted(self.guests.get(node.id, []), key=self.order.get)
+            for n in folded:
+                other = self.g[n]
+                (box.before if self.folded[n][1] == "before" else box.after).append(other.opdef.label(other.attrs))
+            box.tooltip = "\n".join(_where(self.g[n]) for n in sorted([node.id, *folded], key=self.order.get))
+        box.tooltip = box.tooltip or _where(node)
+        self.box_of[node.id] = self._add_box(box)
+        return [box]
+
+    def _add_box(self, box: Box) -> Box:
+        self.boxes.append(box)
+        return box
+
+    # ------------------------------------------------------------ edges and numbers
+    def _resolve(self, node_id: str) -> tuple[str, dict[int, int]]:
+        """The node of a drawn copy that `node_id` is drawn as, and which copy of each repetition it
+        came from (a copy of a copy: the inner and the outer index)."""
+        copies = dict(self.copy_index.get(node_id, {}))
+        while node_id in self.alias:
+            node_id = self.alias[node_id]
+            for run, k in self.copy_index.get(node_id, {}).items():
+                copies.setdefault(run, k)
+        return node_id, copies
+
+    def _edges(self) -> list[Edge]:
+        shapes: dict[tuple[str, str], list[tuple[int, ...]]] = {}
+        for node in self.g:
+            for src in node.inputs:
+                a, b = self.box_of[self._resolve(src)[0]], self.box_of[self._resolve(node.id)[0]]
+                if a is b or self._across_copies(src, node.id):
+                    continue
+                shapes.setdefault((a.id, b.id), [])
+                if self.g[src].shape not in shapes[(a.id, b.id)]:
+                    shapes[(a.id, b.id)].append(self.g[src].shape)
+        return [Edge(a, b, shape_range(s)) for (a, b), s in shapes.items()]
+
+    def _across_copies(self, a: str, b: str) -> bool:
+        """An edge from one copy of a repetition to the next is what "xN" stands for: not drawn."""
+        ca, cb = self._resolve(a)[1], self._resolve(b)[1]
+        return any(run in cb and cb[run] != k for run, k in ca.items())
+
+    def _stats(self) -> None:
+        members: dict[int, dict[tuple, list[Node]]] = {}
+        for node in self.g.ops():
+            rep, copies = self._resolve(node.id)
+            key = tuple(sorted(copies.items()))
+            members.setdefault(id(self.box_of[rep]), {}).setdefault(key, []).append(node)
+        for box in self.boxes:
+            copies = list(members.get(id(box), {}).values())
+            if not copies:
+                continue
+            params = sum(n.meta["params"] for c in copies for n in c)
+            macs = sum(n.meta["macs"] for c in copies for n in c)
+            where = f" in {len(copies)} copies" if len(copies) > 1 else ""
+            if params or macs:
+                box.tooltip += f"\n{params:,} params, {macs:,} MACs{where}"
+            if not (box.category == "block" or self.opts.params or self.opts.macs):
+                continue
+            parts = []
+            if params and (box.category == "block" or self.opts.params):
+                parts.append(_sum_text([sum(n.meta["params"] for n in c) for c in copies], "params"))
+            if macs and (box.category == "block" or self.opts.macs):
+                parts.append(_sum_text([sum(n.meta["macs"] for n in c) for c in copies], "MACs"))
+            box.stats = ", ".join(parts)
+
+
+PALETTE_ORDER = ["io", "conv", "pool", "norm", "act", "linear", "merge", "other", "block"]
+
+
+# ---------------------------------------------------------------- folding
+def fold_map(graph: Graph, skip: int = 0) -> dict[str, tuple[str, str]]:
+    """node id -> (host node id, "after" | "before") for every layer drawn inside another's box.
+
+    A layer folds only along a plain chain (one input, one user) and only inside the same block
+    use or copy, so folding never hides a branch or moves a layer across a cluster border. Where a
+    layer could go either way (conv -> bn -> relu -> conv), it goes with the layer written in the
+    same place: a unit `bn -> relu -> conv` expands `3x3:32` into three nodes with one span, so
+    DenseNet's pre-activation reads "bn, relu > conv 3x3, 32"; otherwise it follows the layer before.
+    """
+    def cat(n: Node) -> str:
+        return n.opdef.category if n.kind == "op" else n.kind
+
+    def box(n: Node):
+        return tuple(f for f in n.scope[skip:] if f.kind in DRAWN_FRAMES)
+
+    def plain(n: Node) -> bool:
+        return n.kind == "op" and len(n.inputs) == 1 and len(graph.users(n.id)) == 1
+
+    def back(n: Node) -> Node | None:  # the conv/linear/merge that n follows through a plain chain
+        p = graph[n.inputs[0]]
+        while plain(p) and cat(p) in FOLD_AFTER and box(p) == box(n):
+            p = graph[p.inputs[0]]
+        ok = cat(p) in AFTER_HOSTS and len(graph.users(p.id)) == 1 and box(p) == box(n)
+        return p if ok else None
+
+    def forward(n: Node) -> Node | None:  # the conv/linear that n leads into through a plain chain
+        u = graph[graph.users(n.id)[0]]
+        while plain(u) and cat(u) in FOLD_BEFORE and box(u) == box(n):
+            u = graph[graph.users(u.id)[0]]
+        ok = cat(u) in BEFORE_HOSTS and len(u.inputs) == 1 and box(u) == box(n)
+        return u if ok else None
+
+    folded: dict[str, tuple[str, str]] = {}
+    for n in graph.ops():
+        if n.kind != "op" or len(n.inputs) != 1:
+            continue
+        after = back(n) if cat(n) in FOLD_AFTER else None  # what n feeds does not matter here
+        before = forward(n) if cat(n) in FOLD_BEFORE and plain(n) else None
+        if before is not None and (after is None or (before.span == n.span and after.span != n.span)):
+            folded[n.id] = (before.id, "before")
+        elif after is not None:
+            folded[n.id] = (after.id, "after")
+    # A chain must stay in one piece: conv1 -> bn -> relu -> conv2 with bn before conv2 but relu after
+    # conv1 would draw them in the wrong order. Such a layer is drawn as a box of its own instead.
+    for n in graph.ops():
+        if folded.get(n.id, ("", ""))[1] == "after":
+            p = n.inputs[0]
+            if p != folded[n.id][0] and folded.get(p) != folded[n.id]:
+                del folded[n.id]
+    for n in reversed(list(graph.ops())):
+        if folded.get(n.id, ("", ""))[1] == "before":
+            u = graph.users(n.id)[0]
+            if u != folded[n.id][0] and folded.get(u) != folded[n.id]:
+                del folded[n.id]
+    return folded
+
+
+# ---------------------------------------------------------------- helpers
+def _wrapper_depth(graph: Graph) -> int:
+    """`network resnet50 = resnet(depth=50)`: a block use around every layer is the network itself,
+    not a part of it, and is not drawn."""
+    ops = list(graph.ops())
+    k = 0
+    while ops and all(len(n.scope) > k and n.scope[k] == ops[0].scope[k] and n.scope[k].kind == "block"
+                      for n in ops):
+        k += 1
+    return k
+
+
+def _same_repeat(child, group: int) -> bool:
+    return isinstance(child, _Scope) and child.frame.kind == "repeat" and child.frame.group == group
+
+
+def _where(node: Node) -> str:
+    label = node.opdef.label(node.attrs) if node.kind == "op" else node.kind
+    return f"{label}: {node.span.file}:{node.span.line}" if node.span else label
+
+
+def _block_tooltip(scope: _Scope, graph: Graph) -> str:
+    f = scope.frame
+    lines = [f"{f.label}: used at {f.use.file}:{f.use.line}"]
+    if f.defined is not None:
+        lines.append(f"defined at {f.defined.file}:{f.defined.line}")
+    inside = {n.id for n in scope.nodes}
+    ins = dict.fromkeys(fmt(graph[i].shape) for n in scope.nodes for i in n.inputs if i not in inside)
+    outs = dict.fromkeys(fmt(n.shape) for n in scope.nodes if any(u not in inside for u in graph.users(n.id)))
+    lines.append(f"{len(inside)} layers, {', '.join(ins)} -> {', '.join(outs)}")
+    return "\n".join(lines)
+
+
+def _subtitle(graph: Graph) -> str:
+    ops = list(graph.ops())
+    ins = ", ".join(fmt(graph[i].shape) for i in graph.inputs)
+    params = sum(n.meta.get("params", 0) for n in ops)
+    macs = sum(n.meta.get("macs", 0) for n in ops)
+    return f"input {ins}, {human(params)} params, {human(macs)} MACs"
+
+
+def _sum_text(values: list[int], unit: str) -> str:
+    if len(values) > 1 and len(set(values)) == 1:
+        return f"{len(values)} \u00d7 {human(values[0])} {unit}"
+    return f"{human(sum(values))} {unit}"
+
+
+def human(n: int) -> str:
+    """1234 -> 1.23k, 25557032 -> 25.6M: three significant figures are all a diagram needs."""
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(n) >= size:
+            v = n / size
+            return f"{v:.3g}{unit}" if v < 100 else f"{v:.0f}{unit}"
+    return str(n)
+
+
+def shape_range(shapes: list[tuple[int, ...]]) -> str:
+    """One shape as CxHxW; several (copies of a repetition, e.g. a dense block's growing channels)
+    as a range per dimension: 64\u2013224x56x56."""
+    if len(shapes) == 1:
+        return fmt(shapes[0])
+    if len({len(s) for s in shapes}) != 1:
+        return " | ".join(fmt(s) for s in shapes)
+    dims = []
+    for values in zip(*shapes):
+        lo, hi = min(values), max(values)
+        dims.append(str(lo) if lo == hi else f"{lo}\u2013{hi}")
+    return "x".join(dims)
