@@ -51,7 +51,7 @@ PUBLISHED = [
     ("resnet1202_cifar", "19.4M", "He et al. 2015, Table 6"),
     ("resnet110_sd", "1.7M", "Huang et al. 2016 train He et al.'s ResNet-110 (Table 6 there)"),
     ("preact_resnet164", "1.7M", "He et al. 2016 (Identity Mappings), Table 4"),
-    ("wrn28_10", "36.5M", "Zagoruyko & Komodakis 2016, Table 5"),
+    ("wrn28_10", "36.5M", "Zagoruyko & Komodakis 2016, Tables 4-5 (WRN-28-10)"),
     ("resnext29_8x64d", "34.4M", "Xie et al. 2017, Table 7"),
     ("densenet_bc_cifar", "0.8M", "Huang et al. 2017, Table 2 (DenseNet-BC, L=100, k=12)"),
     ("lenet5", "60,000", "LeCun et al. 1998, Sec. II-B: 60,000 trainable parameters"),
