@@ -24,7 +24,8 @@ network n(g=4) : 8x16x16 {
 """)
     convs = _ops(cnndsl.analyze(path), "conv")
     assert [(c.attrs.out, c.attrs.s, c.attrs.groups) for c in convs] == [(16, (2, 2), 4)] + [(16, (1, 1), 4)] * 2
-    assert convs[0].scope[-1].label == "b(16, groups=4, s=2)"
+    assert convs[0].scope[-1].label == "b(16, s=2)"  # the use as written; the stage shows `b(groups=4)`
+    assert convs[0].scope[-2].label == "stage(b(groups=4), 16, 3)"
 
 
 def test_a_later_keyword_replaces_a_preset_one(write_arch):

@@ -127,7 +127,7 @@ class Elaborator:
             ref = self._callee(chain.name, env)
             if ref is not None and self.program.blocks[ref.name].is_network:
                 args = chain.args if isinstance(chain, ast.CallLayer) else ()
-                return self._call_block(self.program.blocks[ref.name], self._ref_args(ref, args, env), chain, x,
+                return self._call_block(self.program.blocks[ref.name], *self._ref_args(ref, args, env), chain, x,
                                         multi=True)
         return self.elab(chain, env, x, start=True), None
 
@@ -309,7 +309,7 @@ class Elaborator:
             if e.channels or e.stride or e.attrs:
                 raise error(f"`{e.name}` is a block: pass its arguments in parentheses, `{e.name}(...)`", e.span)
             block = self.program.blocks[ref.name]
-            return self._single(self._call_block(block, self._ref_args(ref, (), env), e, x), block, e)
+            return self._single(self._call_block(block, *self._ref_args(ref, (), env), e, x), block, e)
         return self._op_layer(e.name, e, env, x, args=())
 
     def _CallLayer(self, e: ast.CallLayer, env, x, start):
@@ -318,7 +318,7 @@ class Elaborator:
             if e.attrs:
                 raise error(f"`{e.name}` is a block: put its arguments inside the parentheses", e.attrs[0].span)
             block = self.program.blocks[ref.name]
-            return self._single(self._call_block(block, self._ref_args(ref, e.args, env), e, x), block, e)
+            return self._single(self._call_block(block, *self._ref_args(ref, e.args, env), e, x), block, e)
         return self._op_layer(e.name, e, env, x, args=e.args)
 
     def _op_layer(self, name: str, e, env, x, args):
@@ -352,20 +352,22 @@ class Elaborator:
         return None if ref is None else self.program.blocks[ref.name]
 
     def _ref_args(self, ref: BlockRef, args, env):
-        """The arguments of a call through `ref`: its preset ones, then the call's own."""
-        return ref.apply(self._eval_args(args, env)).call_args()
+        """The arguments of a call through `ref` (its preset ones, then the call's own), and the
+        call's own, which label the use: `b(c, s=s)` reads `bottleneck(64, s=2)` wherever b came from."""
+        own = self._eval_args(args, env)
+        return ref.apply(own).call_args(), own
 
     def _eval_args(self, args, env):
         return [(a.name, self.ev.eval(a.value, env), a.span) for a in args]
 
-    def _call_block(self, block: ast.BlockDef, args, use, x, multi: bool = False):
+    def _call_block(self, block: ast.BlockDef, args, shown, use, x, multi: bool = False):
         if len(self.frames) >= MAX_DEPTH:
             raise error(f"blocks nest more than {MAX_DEPTH} deep: does `{block.name}` call itself without end?",
                         use.span, notes=[Note(f"`{f.label}`", f.use) for f in self.frames[-3:]])
         given = {block.input_name: self.graph[x].shape[0]} if block.input_name else {}
         bound = self._bind(block, args, use.span, given)
-        label = f"{block.name}({', '.join(show(v) if n is None else f'{n}={show(v)}' for n, v, _ in args)})" \
-            if args else block.name
+        label = f"{block.name}({', '.join(show(v) if n is None else f'{n}={show(v)}' for n, v, _ in shown)})" \
+            if shown else block.name
         env = self.globals.child(bound)
         with self._frame(Frame("block", self._scope_name(block.name), label, use.span, block.span)):
             self.body_envs.append(env)
