@@ -347,10 +347,6 @@ class Elaborator:
             return None
         return BlockRef(name)
 
-    def _block_named(self, name: str, env: Env) -> ast.BlockDef | None:
-        ref = self._callee(name, env)
-        return None if ref is None else self.program.blocks[ref.name]
-
     def _ref_args(self, ref: BlockRef, args, env):
         """The arguments of a call through `ref` (its preset ones, then the call's own), and the
         call's own, which label the use: `b(c, s=s)` reads `bottleneck(64, s=2)` wherever b came from."""
