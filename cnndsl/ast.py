@@ -148,6 +148,17 @@ class Merge(Node):
 
 
 @dataclass(frozen=True)
+class MergeFor(Node):
+    """`concat(select(t) -> 5x5:1 for t in table)`: one branch per item, merged like `Merge`."""
+
+    kind: str
+    body: "Layer"
+    var: str
+    iterable: Expr
+    attrs: tuple[Attr, ...]
+
+
+@dataclass(frozen=True)
 class Combinator(Node):
     """`residual<body>`, `residual<body, shortcut>`, `dense<body>`."""
 
@@ -171,7 +182,7 @@ class ForLayer(Node):
     iterable: Expr
 
 
-Layer = Union[Seq, Repeat, Named, UnitLayer, NameLayer, CallLayer, Merge, Combinator, CondLayer, ForLayer]
+Layer = Union[Seq, Repeat, Named, UnitLayer, NameLayer, CallLayer, Merge, MergeFor, Combinator, CondLayer, ForLayer]
 
 
 # ------------------------------------------------------------------ statements and items
@@ -223,6 +234,7 @@ class BlockDef(Node):
     is_network: bool
     input_dims: tuple[int, ...] | None
     single_expr: bool  # written `= chain` rather than `{ ... }`
+    input_name: str | None = None  # `block transition : m`: bound to the input's channel count
 
 
 @dataclass(frozen=True)

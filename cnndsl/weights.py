@@ -36,7 +36,8 @@ def execution_order(model: nn.Module, example: torch.Tensor) -> list[tuple[str, 
             order.append((names[module], module))
 
     handles = [m.register_forward_pre_hook(hook) for m in names]
-    saved = {k: v.clone() for k, v in model.state_dict().items()}
+    # A forward pass changes buffers (BN running statistics), never parameters: save only those.
+    saved = {k: v.clone() for k, v in model.named_buffers()}
     was_training = model.training
     try:
         with torch.no_grad(), torch.random.fork_rng(devices=[]):
@@ -46,7 +47,9 @@ def execution_order(model: nn.Module, example: torch.Tensor) -> list[tuple[str, 
         for h in handles:
             h.remove()
         model.train(was_training)
-        model.load_state_dict(saved)
+        with torch.no_grad():
+            for k, v in model.named_buffers():
+                v.copy_(saved[k])
     order += [(n, m) for m, n in names.items() if m not in seen]  # layers the forward never reached
     return order
 

@@ -42,7 +42,7 @@ def test_defines_and_input_override(capsys):
     assert main(["compile", str(ARCHS / "resnet.arch"), "-D", "depth=18", "-D", "num_classes=10",
                  "--input", "3x64x64", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["arguments"] == {"depth": 18, "num_classes": 10}
+    assert report["arguments"] == {"depth": 18, "num_classes": 10, "groups": 1, "width_per_group": 64}
     assert report["inputs"]["input"] == [3, 64, 64]
     assert report["outputs"]["output"] == [10]
 

@@ -23,6 +23,7 @@ class LayerReport(BaseModel):
     source: str  # file:line:col of the `.arch` text that made it
     line: int
     scope: list[str]  # the block uses it sits in, outermost first
+    attrs: dict[str, Any] = {}  # the op's attributes, e.g. a drop-path layer's survival probability
 
 
 class Report(BaseModel):
@@ -58,6 +59,7 @@ def _layer(graph: Graph, node) -> LayerReport:
         buffers=node.meta["buffers"], macs=node.meta["macs"], flops=node.meta["flops"],
         source=str(node.span), line=node.span.line if node.span else 0,
         scope=[f.label for f in node.scope if f.kind == "block"],
+        attrs=node.attrs.model_dump(mode="json"),
     )
 
 

@@ -13,16 +13,19 @@ from .. import ast
 from ..diagnostics import CnnDslError, Diagnostic, Note, did_you_mean, error
 from ..ir import Frame, Graph, Node
 from ..ops import ALIASES, OPS, OpDef, OpError, fmt, layer_names, lookup
+from ..ops.paths import LinearDecay
 from ..parser import parse
 from ..source import Span
 from .program import Program
 from .resolve import WORDS
+from .schedules import resolve_schedules
 from .values import BlockRef, Env, Evaluator, Tensor, show, type_name
 
 MAX_REPEAT = 10_000  # copies in one `*N` or one `[... for ...]`
 MAX_NODES = 250_000  # nodes in one network: ResNet-1202 has about 4,000
 MAX_DEPTH = 100  # nested block uses: deeper than any real network, shallow enough to stop a loop
 SHORTCUTS = WORDS["shortcut"]
+RESIDUAL_ATTRS = ("shortcut", "survive")
 
 
 class _Override:
@@ -73,6 +76,7 @@ class Elaborator:
             out = g.add(Node(f"output:{name}", "output", None, None, [node_id], g[node_id].span, ()))
             out.meta["shape"] = g[node_id].shape
             out.meta["name"] = name
+        resolve_schedules(g)
         return g
 
     def _inherited_dims(self, main: ast.BlockDef):
@@ -123,10 +127,11 @@ class Elaborator:
     def _chain_stmt(self, chain: ast.Layer, env: Env, x: str, single: bool):
         """A statement that is one call of a network with several outputs passes them all on."""
         if single and isinstance(chain, (ast.CallLayer, ast.NameLayer)):
-            block = self._block_named(chain.name, env)
-            if block is not None and block.is_network:
+            ref = self._callee(chain.name, env)
+            if ref is not None and self.program.blocks[ref.name].is_network:
                 args = chain.args if isinstance(chain, ast.CallLayer) else ()
-                return self._call_block(block, self._eval_args(args, env), chain, x, multi=True)
+                return self._call_block(self.program.blocks[ref.name], *self._ref_args(ref, args, env), chain, x,
+                                        multi=True)
         return self.elab(chain, env, x, start=True), None
 
     def _tensor(self, name: str, env: Env, span: Span) -> str:
@@ -190,14 +195,38 @@ class Elaborator:
         return x if branch is None else self.elab(branch, env, x, start)
 
     def _Merge(self, e: ast.Merge, env, x, start):
+        return self._merge(e, [(branch, env) for branch in e.branches], env, x)
+
+    def _MergeFor(self, e: ast.MergeFor, env, x, start):
+        items = self.ev.eval(e.iterable, env)
+        if not isinstance(items, list) or not items:
+            raise error(f"`for` in `{e.kind}(...)` needs a non-empty list, got {type_name(items)} ({show(items)})",
+                        e.iterable.span)
+        if len(items) > MAX_REPEAT:
+            raise error(f"`for` over {len(items)} items is more than {MAX_REPEAT}", e.iterable.span)
+        return self._merge(e, [(e.body, env.child({e.var: item})) for item in items], env, x)
+
+    def _merge(self, e, branches, env, x) -> str:
+        opdef = OPS[e.kind]
         with self._frame(Frame("merge", self._scope_name(e.kind), e.kind, e.span)):
             outs = []
-            for j, branch in enumerate(e.branches, 1):
+            for j, (branch, branch_env) in enumerate(branches, 1):
                 with self._frame(Frame("branch", f"b{j}", f"branch {j}", branch.span)):
-                    outs.append(self.elab(branch, env, x))
-            if e.attrs:
-                raise error(f"`{e.kind}` takes no attributes", e.attrs[0].span)
-            return self._add_op(OPS[e.kind], OPS[e.kind].attrs(), outs, e.span)
+                    outs.append(self.elab(branch, branch_env, x))
+            attrs = self._validate(opdef, {a.name: self._attr_value(a, env) for a in e.attrs}, e)
+            if opdef.flattens:
+                outs = [i for out in outs for i in self._absorb(opdef, attrs, out)]
+            return self._add_op(opdef, attrs, outs, e.span)
+
+    def _absorb(self, opdef: OpDef, attrs, node_id: str) -> list[str]:
+        """`join(join(a | b) | c)` is `join(a | b | c)` when nothing else uses the inner join:
+        FractalNet's expansion rule nests joins that its figure draws as one."""
+        g, node = self.graph, self.graph[node_id]
+        named = any(v == Tensor(node_id) for env in self.body_envs for v in env.values.values())
+        if node.op != opdef.name or node.attrs != attrs or g.users(node_id) or named:
+            return [node_id]
+        g.nx.remove_node(node_id)
+        return list(node.inputs)
 
     def _Combinator(self, e: ast.Combinator, env, x, start):
         with self._frame(Frame(e.kind, self._scope_name(e.kind), e.kind, e.span)):
@@ -209,12 +238,19 @@ class Elaborator:
             return self._residual(e, env, x)
 
     def _residual(self, e: ast.Combinator, env, x):
-        mode = "auto"
+        mode, survive = "auto", 1.0
         for attr in e.attrs:
-            if attr.name != "shortcut" or attr.value is None:
-                raise error(f"`residual` has one attribute, `shortcut` ({' | '.join(SHORTCUTS)})", attr.span)
-            mode = self._word(attr.value, env, SHORTCUTS)
+            if attr.name not in RESIDUAL_ATTRS or attr.value is None:
+                raise error("`residual` has two attributes: `shortcut` (" + " | ".join(SHORTCUTS)
+                            + ") and `survive` (a probability or linear_decay(p_L))", attr.span)
+            if attr.name == "shortcut":
+                mode = self._word(attr.value, env, SHORTCUTS)
+            else:
+                survive = self.ev.eval(attr.value, env)
         body = self.elab(e.body, env, x)
+        if survive not in (1, LinearDecay(1.0)):  # stochastic depth on the residual branch
+            body = self._add_op(OPS["droppath"], self._validate(OPS["droppath"], {"survive": survive}, e),
+                                [body], e.span)
         g = self.graph
         if e.second is not None:
             shortcut = self.elab(e.second, env, x)
@@ -242,7 +278,8 @@ class Elaborator:
             return self._add_op(OPS["pad_shortcut"], OPS["pad_shortcut"].attrs(out=out[0], s=stride), [x], e.span)
         conv = self._make_op(OPS["conv"], e, [x], env=self.globals,
                              extra={"out": out[0], "k": (1, 1), "s": stride, "p": 0}, use_override=False)
-        return self._make_op(OPS["bn"], e, [conv], env=self.globals) if self._unit_has(e.span.file, "bn") else conv
+        return self._make_op(OPS["bn"], e, [conv], env=self.globals) if self._unit_has_after_conv(e.span.file, "bn") \
+            else conv
 
     def _UnitLayer(self, e: ast.UnitLayer, env, x, start):
         if len(e.kernel) != 2:
@@ -273,19 +310,21 @@ class Elaborator:
                 raise error(f"`{e.name}` is a named tensor; a chain can start from it but not pass through it",
                             e.span, help=f"start a new line with `{e.name} -> ...`")
             return value.node
-        block = self._block_named(e.name, env)
-        if block is not None:
+        ref = self._callee(e.name, env)
+        if ref is not None:
             if e.channels or e.stride or e.attrs:
                 raise error(f"`{e.name}` is a block: pass its arguments in parentheses, `{e.name}(...)`", e.span)
-            return self._single(self._call_block(block, [], e, x), block, e)
+            block = self.program.blocks[ref.name]
+            return self._single(self._call_block(block, *self._ref_args(ref, (), env), e, x), block, e)
         return self._op_layer(e.name, e, env, x, args=())
 
     def _CallLayer(self, e: ast.CallLayer, env, x, start):
-        block = self._block_named(e.name, env)
-        if block is not None:
+        ref = self._callee(e.name, env)
+        if ref is not None:
             if e.attrs:
                 raise error(f"`{e.name}` is a block: put its arguments inside the parentheses", e.attrs[0].span)
-            return self._single(self._call_block(block, self._eval_args(e.args, env), e, x), block, e)
+            block = self.program.blocks[ref.name]
+            return self._single(self._call_block(block, *self._ref_args(ref, e.args, env), e, x), block, e)
         return self._op_layer(e.name, e, env, x, args=e.args)
 
     def _op_layer(self, name: str, e, env, x, args):
@@ -305,24 +344,32 @@ class Elaborator:
         except KeyError:
             return None
 
-    def _block_named(self, name: str, env: Env) -> ast.BlockDef | None:
+    def _callee(self, name: str, env: Env) -> BlockRef | None:
+        """The block a layer name calls: a local value (possibly partially applied) or a global block."""
         value = self._value_of(name, env)
         if isinstance(value, BlockRef):
-            return self.program.blocks[value.name]
-        if value is not None:
+            return value
+        if value is not None or name not in self.program.blocks:
             return None
-        return self.program.blocks.get(name)
+        return BlockRef(name)
+
+    def _ref_args(self, ref: BlockRef, args, env):
+        """The arguments of a call through `ref` (its preset ones, then the call's own), and the
+        call's own, which label the use: `b(c, s=s)` reads `bottleneck(64, s=2)` wherever b came from."""
+        own = self._eval_args(args, env)
+        return ref.apply(own).call_args(), own
 
     def _eval_args(self, args, env):
         return [(a.name, self.ev.eval(a.value, env), a.span) for a in args]
 
-    def _call_block(self, block: ast.BlockDef, args, use, x, multi: bool = False):
+    def _call_block(self, block: ast.BlockDef, args, shown, use, x, multi: bool = False):
         if len(self.frames) >= MAX_DEPTH:
             raise error(f"blocks nest more than {MAX_DEPTH} deep: does `{block.name}` call itself without end?",
                         use.span, notes=[Note(f"`{f.label}`", f.use) for f in self.frames[-3:]])
-        bound = self._bind(block, args, use.span)
-        shown = (show(v) if n is None else f"{n}={show(v)}" for n, v, _ in args)  # `bottleneck(128, s=2)`
-        label = f"{block.name}({', '.join(shown)})" if args else block.name
+        given = {block.input_name: self.graph[x].shape[0]} if block.input_name else {}
+        bound = self._bind(block, args, use.span, given)
+        written = (show(v) if n is None else f"{n}={show(v)}" for n, v, _ in shown)  # `bottleneck(128, s=2)`
+        label = f"{block.name}({', '.join(written)})" if shown else block.name
         env = self.globals.child(bound)
         with self._frame(Frame("block", self._scope_name(block.name), label, use.span, block.span)):
             self.body_envs.append(env)
@@ -340,7 +387,7 @@ class Elaborator:
                         notes=[Note(f"`{block.name}` is defined", block.span)])
         return outputs[0][1]
 
-    def _bind(self, block: ast.BlockDef, args, span: Span) -> dict[str, Any]:
+    def _bind(self, block: ast.BlockDef, args, span: Span, given: dict[str, Any] | None = None) -> dict[str, Any]:
         names = [p.name for p in block.params]
         note = [Note(f"`{block.name}` is defined", block.span)]
         positional = [a for a in args if a[0] is None]
@@ -357,12 +404,13 @@ class Elaborator:
             if name in bound:
                 raise error(f"`{name}` is given twice", arg_span, notes=note)
             bound[name] = value
+        given = given or {}
         for p in block.params:
             if p.name not in bound:
                 if p.default is None:
                     raise error(f"`{block.name}` needs an argument for `{p.name}`", span, notes=note)
-                bound[p.name] = self.ev.eval(p.default, self.globals.child(bound))
-        return {p.name: bound[p.name] for p in block.params}
+                bound[p.name] = self.ev.eval(p.default, self.globals.child({**given, **bound}))
+        return {**given, **{p.name: bound[p.name] for p in block.params}}
 
     # ------------------------------------------------------------ ops
     def _make_op(self, opdef: OpDef, e, inputs: list[str], env: Env, extra=None, args=(), use_override=True) -> str:
@@ -394,7 +442,7 @@ class Elaborator:
         for attr in getattr(e, "attrs", ()):
             kw[attr.name] = self._attr_value(attr, env)
         attrs = self._validate(opdef, kw, e)
-        if opdef.name == "fc" and len(self.graph[inputs[0]].shape) != 1:
+        if opdef.category == "linear" and len(self.graph[inputs[0]].shape) != 1:
             inputs = [self._add_op(OPS["flatten"], OPS["flatten"].attrs(), inputs, e.span)]
         return self._add_op(opdef, attrs, inputs, e.span)
 
@@ -494,10 +542,13 @@ class Elaborator:
                     {a.name: self.ev.eval(a.value, self.globals) for a in item.args if a.name})
         return out
 
-    def _unit_has(self, file: str, op: str) -> bool:
+    def _unit_has_after_conv(self, file: str, op: str) -> bool:
+        """`conv -> bn -> relu` projects shortcuts with conv + bn; a pre-activation unit
+        (`bn -> relu -> conv`) with a bare conv, as He et al. 2016 do."""
         chain = self._unit(file)[0]
-        items = chain.items if isinstance(chain, ast.Seq) else (chain,)
-        return any(ALIASES.get(getattr(i, "name", ""), getattr(i, "name", "")) == op for i in items)
+        names = [ALIASES.get(getattr(i, "name", ""), getattr(i, "name", ""))
+                 for i in (chain.items if isinstance(chain, ast.Seq) else (chain,))]
+        return "conv" in names and op in names[names.index("conv"):]
 
     def _attr_value(self, attr: ast.Attr, env: Env):
         return True if attr.value is None else self.ev.eval(attr.value, env)

@@ -19,6 +19,8 @@ def resolve(program: Program) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for block in program.blocks.values():
         scope = globals_ | {p.name for p in block.params} | _bound_in(block.body)
+        if block.input_name:  # `block transition(theta) : m` binds m to the input's channels
+            scope.add(block.input_name)
         _Walker(program, scope, found).stmts(block.body)
     for info in program.files.values():
         if info.unit is not None:
@@ -32,7 +34,7 @@ def _bound_in(stmts) -> set[str]:
     for node in _walk(stmts):
         if isinstance(node, (ast.Let, ast.Named)):
             out.add(node.name)
-        elif isinstance(node, ast.ForLayer):
+        elif isinstance(node, (ast.ForLayer, ast.MergeFor)):
             out.add(node.var)
     return out
 
@@ -68,8 +70,9 @@ class _Walker:
                 self.words.add(id(attr.value))
         if isinstance(node, ast.Var) and node.name not in self.scope | blocks and id(node) not in self.words:
             self._unknown(f"unknown name `{node.name}`", node, self.scope | blocks)
-        elif isinstance(node, ast.Call) and node.name not in BUILTINS:
-            self._unknown(f"unknown function `{node.name}`", node, set(BUILTINS))
+        elif isinstance(node, ast.Call) and node.name not in BUILTINS.keys() | blocks | self.scope:
+            # a block, or a name bound to one, called in a value is a partial application
+            self._unknown(f"unknown function `{node.name}`", node, set(BUILTINS) | blocks)
         elif isinstance(node, (ast.NameLayer, ast.CallLayer)):
             if node.name not in self.scope | blocks and lookup(node.name) is None:
                 self._unknown(f"unknown layer or block `{node.name}`", node,

@@ -4,11 +4,13 @@ could run away (huge powers, huge ranges) is bounded."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .. import ast
 from ..diagnostics import did_you_mean, error
+from ..ops.paths import LinearDecay, linear_decay
+from ..source import Span
 
 MAX_INT_BITS = 64
 MAX_RANGE = 100_000
@@ -16,12 +18,29 @@ MAX_RANGE = 100_000
 
 @dataclass(frozen=True)
 class BlockRef:
-    """A block (or network) used as a value: `let b = depth < 50 ? basic : bottleneck`."""
+    """A block (or network) used as a value: `let b = depth < 50 ? basic : bottleneck`, or
+    partially applied: `let b = bottleneck(groups=32)`. Calling it adds the call's arguments
+    after `args` (positional after positional; a keyword given again replaces the earlier one),
+    so a block handed to `stage` can carry values that its definition cannot see."""
 
     name: str
+    args: tuple[tuple[str | None, Any], ...] = ()
+    spans: tuple[Span, ...] = field(default=(), compare=False)
+
+    def apply(self, args: list[tuple[str | None, Any, Span]]) -> "BlockRef":
+        new = {name for name, _, _ in args if name is not None}
+        kept = [(n, v, s) for (n, v), s in zip(self.args, self.spans) if n is None or n not in new]
+        merged = [a for a in kept if a[0] is None] + [a for a in args if a[0] is None] \
+            + [a for a in kept if a[0] is not None] + [a for a in args if a[0] is not None]
+        return BlockRef(self.name, tuple((n, v) for n, v, _ in merged), tuple(s for _, _, s in merged))
+
+    def call_args(self) -> list[tuple[str | None, Any, Span]]:
+        return [(n, v, s) for (n, v), s in zip(self.args, self.spans)]
 
     def __str__(self) -> str:
-        return self.name
+        if not self.args:
+            return self.name
+        return f"{self.name}({', '.join(show(v) if n is None else f'{n}={show(v)}' for n, v in self.args)})"
 
 
 @dataclass(frozen=True)
@@ -59,7 +78,8 @@ class Env:
 
 def type_name(v: Any) -> str:
     return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
-            dict: "a dictionary", BlockRef: "a block", Tensor: "a tensor"}.get(type(v), type(v).__name__)
+            dict: "a dictionary", BlockRef: "a block", Tensor: "a tensor",
+            LinearDecay: "a drop-path schedule"}.get(type(v), type(v).__name__)
 
 
 def show(v: Any) -> str:
@@ -132,6 +152,9 @@ class Evaluator:
         raise error(f"cannot index {type_name(target)}", e.target.span)
 
     def _Call(self, e: ast.Call, env):
+        block = self._block_value(e.name, env)
+        if block is not None:  # partial application: `bottleneck(groups=32)`
+            return block.apply([(a.name, self.eval(a.value, env), a.span) for a in e.args])
         fn = BUILTINS.get(e.name)
         if fn is None:
             hint = (f"`{e.name}` is a block: use it in a chain of layers, not in arithmetic"
@@ -144,6 +167,15 @@ class Evaluator:
             return fn(*args)
         except (TypeError, ValueError) as exc:
             raise error(f"bad arguments to `{e.name}`: {exc}", e.span) from None
+
+    def _block_value(self, name: str, env: Env) -> BlockRef | None:
+        """A local name bound to a block, else a global block not shadowed by a built-in."""
+        try:
+            v = env.lookup(name)
+            return v if isinstance(v, BlockRef) else None
+        except KeyError:
+            pass
+        return BlockRef(name) if name in self.blocks and name not in BUILTINS else None
 
     def _Unary(self, e: ast.Unary, env):
         v = self.eval(e.operand, env)
@@ -198,7 +230,8 @@ def _range(*args):
 
 BUILTINS: dict[str, Callable[..., Any]] = {
     "range": _range, "min": min, "max": max, "len": len, "abs": abs,
-    "int": int, "float": float, "round": round, "floor": math.floor, "ceil": math.ceil,
+    "int": int, "float": float, "round": round, "floor": math.floor, "ceil": math.ceil, "sum": sum,
+    "linear_decay": linear_decay,
 }
 
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import re
 
-from . import conv, elementwise, merge, pool
+from . import channels, conv, elementwise, merge, paths, pool
 from .base import Attrs, Lowering, OpDef, OpError, Shape, fmt, numel
 
-OPS: dict[str, OpDef] = {op.name: op for mod in (conv, pool, elementwise, merge) for op in mod.OPS}
+OPS: dict[str, OpDef] = {op.name: op for mod in (conv, pool, elementwise, merge, paths, channels) for op in mod.OPS}
 ALIASES = {"linear": "fc", "batchnorm": "bn", "global_avgpool": "gap", "id": "identity"}
 
 _KERNEL_NAME = re.compile(r"^([a-z_]+?)(\d+)x(\d+)$")

@@ -59,6 +59,7 @@ class OpDef:
     macs: Callable[[Any, list[Shape], Shape], int] = zero  # conv/linear multiply-accumulates
     arity: int | None = 1  # number of inputs; None for any number >= 1 (merges)
     kernel_sugar: bool = False  # `conv3x3`, `maxpool2x2`: the name may carry the kernel size
+    flattens: bool = False  # a merge that absorbs an input made by an equal merge used nowhere else
 
 
 # ---------------------------------------------------------------- helpers shared by rules

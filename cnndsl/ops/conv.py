@@ -69,4 +69,15 @@ FC = OpDef(
     lower=lambda a, ins: Lowering("nn.Linear", dict(in_features=ins[0][0], out_features=a.out, bias=a.bias)),
 )
 
-OPS = [CONV, FC]
+
+# LeNet-5's output layer (LeCun et al. 1998, Eq. 7): unit i computes sum_j (x_j - w_ij)^2, the
+# squared distance to a fixed prototype. The prototypes are chosen, not trained: buffers, not params.
+RBF = OpDef(
+    name="rbf", category="linear", attrs=LinearAttrs, positional=("out",),
+    shape=_fc_shape, label=lambda a: f"rbf {a.out}",
+    buffers=lambda a, ins, out: ins[0][0] * a.out,
+    macs=lambda a, ins, out: ins[0][0] * a.out,
+    lower=lambda a, ins: Lowering("layers.RBF", dict(in_features=ins[0][0], out_features=a.out)),
+)
+
+OPS = [CONV, FC, RBF]

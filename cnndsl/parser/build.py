@@ -50,8 +50,9 @@ class AstBuilder(Transformer):
         return tuple(c), False
 
     def block_def(self, meta, c):
-        name, params, (body, single) = c
-        return ast.BlockDef(self._span(meta), str(name), params or (), body, False, None, single)
+        name, params, input_name, (body, single) = c
+        return ast.BlockDef(self._span(meta), str(name), params or (), body, False, None, single,
+                            str(input_name) if input_name else None)
 
     def network_def(self, meta, c):
         name, params, dims, (body, single) = c
@@ -122,6 +123,11 @@ class AstBuilder(Transformer):
         branches = body.branches if isinstance(body, ast.Merge) and not body.attrs and body.kind == "concat" else (body,)
         return ast.Merge(self._span(meta), "concat" if str(kind) == "inception" else str(kind),
                          tuple(branches), tuple(attrs))
+
+    def merge_for(self, meta, c):
+        kind, body, var, iterable, *attrs = c
+        return ast.MergeFor(self._span(meta), "concat" if str(kind) == "inception" else str(kind),
+                            body, str(var), iterable, tuple(attrs))
 
     def combinator(self, meta, c):
         kind, body, second, *attrs = c

@@ -1,0 +1,48 @@
+"""Per-channel ops: channel selection and a learnable per-channel scale and bias.
+
+LeNet-5 (LeCun et al. 1998) needs both: each C3 map sees a chosen subset of the S2 maps (its
+Table I), and each S2 unit multiplies its summed inputs by a trainable coefficient and adds a
+trainable bias."""
+from __future__ import annotations
+
+from .base import Attrs, Lowering, OpDef, OpError, fmt
+
+
+class SelectAttrs(Attrs):
+    channels: tuple[int, ...]
+
+
+def _select_shape(a: SelectAttrs, ins):
+    if len(ins[0]) != 3:
+        raise OpError(f"select needs a CxHxW feature map, got {fmt(ins[0])}")
+    c = ins[0][0]
+    bad = [i for i in a.channels if not 0 <= i < c]
+    if not a.channels or bad:
+        raise OpError(f"select needs channel numbers from 0 to {c - 1}, got {list(a.channels)}")
+    return (len(a.channels), *ins[0][1:])
+
+
+SELECT = OpDef(
+    name="select", category="reshape", attrs=SelectAttrs, positional=("channels",),
+    shape=_select_shape, label=lambda a: "select " + ",".join(map(str, a.channels)),
+    lower=lambda a, ins: Lowering("layers.Select", dict(channels=list(a.channels))),
+)
+
+
+def _affine_shape(a, ins):
+    if len(ins[0]) != 3:
+        raise OpError(f"affine needs a CxHxW feature map, got {fmt(ins[0])}")
+    return ins[0]
+
+
+class AffineAttrs(Attrs):
+    pass
+
+
+AFFINE = OpDef(
+    name="affine", category="norm", attrs=AffineAttrs, shape=_affine_shape, label=lambda a: "affine",
+    params=lambda a, ins, out: 2 * ins[0][0],
+    lower=lambda a, ins: Lowering("layers.Affine", dict(channels=ins[0][0])),
+)
+
+OPS = [SELECT, AFFINE]

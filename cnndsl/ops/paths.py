@@ -1,0 +1,85 @@
+"""Ops that drop paths in training: stochastic depth and FractalNet's join.
+
+Both are identities for shapes, parameters and MACs; they differ between training and evaluation,
+which is what the lowering's module implements (see `cnndsl.backends.torch_layers`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import ConfigDict, Field
+
+from .base import Attrs, Lowering, OpDef, OpError
+from .merge import _equal_shape
+
+
+@dataclass(frozen=True)
+class LinearDecay:
+    """Huang et al. 2016, Eq. (4): the l-th of the network's L drop-path layers survives training
+    with probability p_l = 1 - l/L (1 - p_L). Written `linear_decay(p_L)` in a `.arch` file; the
+    elaborator numbers the layers in execution order once the whole network exists."""
+
+    last: float
+
+    def at(self, l: int, total: int) -> float:
+        return 1 - l / total * (1 - self.last)
+
+    def __str__(self) -> str:
+        return f"linear_decay({self.last:g})"
+
+
+def linear_decay(last) -> LinearDecay:
+    if isinstance(last, bool) or not isinstance(last, (int, float)) or not 0 < last <= 1:
+        raise ValueError(f"p_L must be a probability in (0, 1], got {last!r}")
+    return LinearDecay(float(last))
+
+
+class DropPathAttrs(Attrs):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    survive: float | LinearDecay = 1.0  # probability that the path is kept in training
+    mode: Literal["batch", "row"] = "batch"  # one draw per mini-batch (the paper) or per sample
+    rule: str | None = None  # how `survive` was derived, e.g. "linear_decay(0.5), 3 of 54"
+
+
+def _droppath_shape(a: DropPathAttrs, ins):
+    if not isinstance(a.survive, LinearDecay) and not 0 < a.survive <= 1:
+        raise OpError(f"a survival probability must be in (0, 1], got {a.survive:g}")
+    return ins[0]
+
+
+def _droppath_label(a: DropPathAttrs) -> str:
+    if isinstance(a.survive, LinearDecay):
+        return f"droppath {a.survive}"
+    return f"droppath p={a.survive:.4g}" + (f" ({a.rule})" if a.rule else "")
+
+
+def _droppath_lower(a: DropPathAttrs, ins):
+    if isinstance(a.survive, LinearDecay):  # the elaborator resolves every rule; a graph edit may not
+        raise OpError(f"droppath {a.survive} was never resolved to a probability")
+    return Lowering("layers.DropPath", dict(survive=a.survive, mode=a.mode))
+
+
+# Stochastic depth (Huang et al. 2016): training keeps the path with probability `survive`
+# (else zeros); evaluation scales it by `survive`, its expected value. `residual<...> survive=p`
+# puts one on the residual branch before the add.
+DROPPATH = OpDef(
+    name="droppath", category="reg", attrs=DropPathAttrs, positional=("survive",),
+    shape=_droppath_shape, label=_droppath_label, lower=_droppath_lower,
+)
+
+
+class JoinAttrs(Attrs):
+    drop: float = Field(0.0, ge=0, lt=1)  # local drop-path: probability that an input is dropped
+
+
+# FractalNet's join (Larsson et al. 2017): the element-wise mean of its inputs. In training each
+# input is dropped with probability `drop`, at least one is kept, and the mean is over those kept.
+# A join that feeds only another join is absorbed by it (`flattens`), so the recursive rule
+# f_{C+1} = join(f_C -> f_C | conv) gives the paper's joins of up to C columns.
+JOIN = OpDef(
+    name="join", category="merge", attrs=JoinAttrs, positional=("drop",), arity=None, flattens=True,
+    shape=_equal_shape("join"), label=lambda a: "join" + (f" drop {a.drop:g}" if a.drop else ""),
+    lower=lambda a, ins: Lowering("layers.Join", dict(drop=a.drop)),
+)
+
+OPS = [DROPPATH, JOIN]

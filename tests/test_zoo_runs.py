@@ -1,0 +1,64 @@
+"""Every zoo file compiles to a module that runs forward and backward on a batch of 2.
+
+Inputs are the smallest convenient ones the network accepts (adaptive pooling or global average
+pooling before the classifier makes the image size free): a forward and backward pass exercises the
+same layers on fewer pixels. Networks whose classifier fixes the input size keep their own.
+Networks of more than 40M parameters run on the meta device: materialising and initialising their
+weights would cost seconds each and prove nothing more about the graph; the torchvision output
+tests (test_zoo_torchvision.py) run such networks on real numbers.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+import cnndsl
+from cnndsl.backends.torch_module import to_module
+
+ARCHS = sorted((Path(__file__).resolve().parents[1] / "archs").glob("*.arch"))
+CIFAR = ("_cifar", "preact_resnet", "wrn", "resnext29", "resnet110_sd", "nin")
+OWN_SIZE = {"lenet5", "fractalnet", "alexnet2012", "zfnet"}  # a classifier after flatten fixes the size
+META_ABOVE = 40_000_000
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    # Two cores shared with other work: one thread avoids oversubscription on these small tensors.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def small_input(name: str):
+    if name in OWN_SIZE:
+        return None
+    if name.startswith("inception"):
+        return (3, 75, 75)  # Inception-v3's smallest
+    if name.startswith("vgg"):
+        return (3, 32, 32)
+    if any(tag in name for tag in CIFAR):
+        return (3, 8, 8)  # three stages of 8, 4 and 2 pixels
+    return (3, 64, 64)
+
+
+@pytest.mark.parametrize("arch", ARCHS, ids=lambda p: p.stem)
+def test_forward_and_backward_on_a_batch_of_two(arch):
+    graph = cnndsl.analyze(arch, input=small_input(arch.stem))
+    params = sum(n.meta["params"] for n in graph.ops())
+    device = "meta" if params > META_ABOVE else "cpu"
+    torch.manual_seed(0)
+    with torch.device(device):
+        module = to_module(graph).train()
+        x = torch.randn(2, *module.input_shape)
+    out = module(x)
+    outs = out if isinstance(out, tuple) else (out,)
+    assert [tuple(o.shape) for o in outs] == [(2, *graph[o].shape) for o in graph.outputs]
+    sum(o.sum() for o in outs).backward()
+    first = next(m for m in module.layers.values() if any(True for _ in m.parameters()))
+    assert all(p.grad is not None for p in first.parameters())
+    assert sum(p.numel() for p in module.parameters()) == params
+    if device == "cpu":
+        assert all(torch.isfinite(o).all() for o in outs)
