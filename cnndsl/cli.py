@@ -1,6 +1,6 @@
-"""`cnndsl`: check, compile and summarise `.arch` files.
+"""`cnndsl`: check, compile, summarise and compare `.arch` files.
 
-`check`, `summary` and `compile` without `--emit` never import torch."""
+`check`, `summary`, `compile` without `--emit` and `compare` without `--measure` never import torch."""
 from __future__ import annotations
 
 import argparse
@@ -19,6 +19,14 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--network", help="which network of the file (default: the last one)")
 
 
+def _costs(p: argparse.ArgumentParser) -> None:
+    from .passes import CONVENTIONS, DTYPES
+    p.add_argument("--convention", choices=list(CONVENTIONS), default="torchvision",
+                   help="how to count operations: " + "; ".join(f"{k}: {v[1]}" for k, v in CONVENTIONS.items()))
+    p.add_argument("--batch", type=int, default=1, help="batch size for activation memory (default 1)")
+    p.add_argument("--dtype", choices=list(DTYPES), default="float32", help="activation dtype for memory")
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnndsl", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -31,9 +39,22 @@ def make_parser() -> argparse.ArgumentParser:
         p.add_argument("file")
         _common(p)
         p.add_argument("--json", action="store_true", help="print the report as JSON")
+        _costs(p)
         if name == "compile":
             p.add_argument("--emit", choices=["python", "onnx", "json"], help="write the network in this form to -o")
             p.add_argument("-o", "--output", help="output file for --emit")
+    p = sub.add_parser("compare", help="networks side by side: params, operations, memory (and measured latency)")
+    p.add_argument("files", nargs="+", help=".arch files (each file's last network)")
+    _costs(p)
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print the rows as JSON")
+    out.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    p.add_argument("--chart", action="append", default=[], metavar="FILE.svg|FILE.png",
+                   help="also draw operations against parameters, bubble area by training memory (repeatable)")
+    p.add_argument("--measure", action="store_true", help="also time the compiled modules (imports torch)")
+    p.add_argument("--device", action="append", metavar="cpu|cuda",
+                   help="where to time with --measure (repeatable; default cpu, and cuda when available)")
+    p.add_argument("--repeat", type=int, default=10, help="timed forward passes per network with --measure")
     return parser
 
 
@@ -73,14 +94,31 @@ def cmd_compile(args) -> int:
     from .api import analyze
     from .backends.report import build_report, format_table
     graph = analyze(args.file, **_graph_args(args))
-    report = build_report(graph)
+    report = build_report(graph, batch=args.batch, dtype=args.dtype)
     emit = getattr(args, "emit", None)
     if emit:
         if not args.output:
             raise CnnDslError.from_message(f"--emit {emit} needs -o FILE")
         write_atomic(Path(args.output), lambda path: EMITTERS[emit](graph, report, path))
         print(f"wrote {args.output}", file=sys.stderr)
-    print(report.model_dump_json(indent=2) if args.json else format_table(report))
+    print(report.model_dump_json(indent=2) if args.json else format_table(report, args.convention))
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from .backends import compare
+    rows = compare.rows(args.files, convention=args.convention, batch=args.batch, dtype=args.dtype)
+    if args.measure:
+        compare.measure(rows, args.files, devices=args.device, batch=args.batch, repeat=args.repeat)
+    for chart in args.chart:
+        write_atomic(Path(chart), lambda path, chart=chart: compare.write_chart(
+            rows, path, Path(chart).suffix, args.convention, args.batch))
+        print(f"wrote {chart}", file=sys.stderr)
+    if args.json:
+        print(compare.Comparison(convention=args.convention, batch=args.batch, dtype=args.dtype,
+                                 rows=rows).model_dump_json(indent=2))
+    else:
+        print((compare.format_markdown if args.markdown else compare.format_text)(rows, args.convention))
     return 0
 
 
@@ -117,7 +155,7 @@ def write_atomic(target: Path, write) -> None:
             os.unlink(tmp)
 
 
-COMMANDS = {"check": cmd_check, "compile": cmd_compile, "summary": cmd_compile}
+COMMANDS = {"check": cmd_check, "compile": cmd_compile, "summary": cmd_compile, "compare": cmd_compare}
 
 if __name__ == "__main__":
     sys.exit(main())
