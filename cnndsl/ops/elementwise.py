@@ -56,6 +56,9 @@ LRN = OpDef(
 
 
 def _activation(name: str, cls: str) -> OpDef:
+    if cls == "nn.Identity":  # returns its input: no work, nothing kept, no new memory
+        return OpDef(name=name, category="act", attrs=NoAttrs, shape=same, label=lambda a: name,
+                     lower=lambda a, ins: Lowering(cls), view=lambda a, training: True)
     return OpDef(name=name, category="act", attrs=NoAttrs, shape=same, label=lambda a: name,
                  lower=lambda a, ins: Lowering(cls),
                  other_ops=lambda a, ins, out: {"act": numel(out)},
@@ -85,5 +88,4 @@ FLATTEN = OpDef(
 
 OPS = [BN, LRN, DROPOUT, FLATTEN,
        _activation("relu", "nn.ReLU"), _activation("tanh", "nn.Tanh"), _activation("sigmoid", "nn.Sigmoid"),
-       OpDef(name="identity", category="act", attrs=NoAttrs, shape=same, label=lambda a: "identity",
-             lower=lambda a, ins: Lowering("nn.Identity"), view=lambda a, training: True)]
+       _activation("identity", "nn.Identity")]
