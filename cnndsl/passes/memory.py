@@ -83,12 +83,14 @@ def _live(graph: Graph, base: dict[str, str], size) -> dict[str, int]:
         end = forever if k in kept else last_use.get(k, forever)  # a value nothing uses is never freed
         dies[b] = max(dies.get(b, -1), end)
     live = {k: size(k) for k in graph.inputs}
+    total = sum(live.values())
     out: dict[str, int] = {}
     for i, node in enumerate(steps):
         if base[node.id] == node.id:
             live[node.id] = size(node.id)
-        out[node.id] = sum(live.values())
+            total += live[node.id]
+        out[node.id] = total
         for b in {base[k] for k in node.inputs}:
             if dies[b] == i:
-                del live[b]
+                total -= live.pop(b)
     return out
