@@ -1,6 +1,7 @@
-"""`cnndsl`: check, compile, summarise and draw `.arch` files.
+"""`cnndsl`: check, compile, summarise, compare and draw `.arch` files.
 
-`check`, `summary`, `render` and `compile` without `--emit` never import torch."""
+`check`, `summary`, `render`, `compile` without `--emit` and `compare` without `--measure` never
+import torch."""
 from __future__ import annotations
 
 import argparse
@@ -39,6 +40,14 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _costs(p: argparse.ArgumentParser) -> None:
+    from .passes import CONVENTIONS, DTYPES
+    p.add_argument("--convention", choices=list(CONVENTIONS), default="torchvision",
+                   help="how to count operations: " + "; ".join(f"{k}: {v[1]}" for k, v in CONVENTIONS.items()))
+    p.add_argument("--batch", type=int, default=1, help="batch size for activation memory (default 1)")
+    p.add_argument("--dtype", choices=list(DTYPES), default="float32", help="activation dtype for memory")
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnndsl", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -51,6 +60,7 @@ def make_parser() -> argparse.ArgumentParser:
         p.add_argument("file")
         _common(p)
         p.add_argument("--json", action="store_true", help="print the report as JSON")
+        _costs(p)
         if name == "compile":
             p.add_argument("--emit", choices=["python", "onnx", "json"], help="write the network in this form to -o")
             p.add_argument("-o", "--output", help="output file for --emit")
@@ -61,6 +71,18 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="FILE", help="output file (default: DOT text on stdout)")
     _common(p)
     _diagram_options(p)
+    p = sub.add_parser("compare", help="networks side by side: params, operations, memory (and measured latency)")
+    p.add_argument("files", nargs="+", help=".arch files (each file's last network)")
+    _costs(p)
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print the rows as JSON")
+    out.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    p.add_argument("--chart", action="append", default=[], metavar="FILE.svg|FILE.png",
+                   help="also draw operations against parameters, bubble area by training memory (repeatable)")
+    p.add_argument("--measure", action="store_true", help="also time the compiled modules (imports torch)")
+    p.add_argument("--device", action="append", metavar="cpu|cuda",
+                   help="where to time with --measure (repeatable; default cpu, and cuda when available)")
+    p.add_argument("--repeat", type=int, default=10, help="timed forward passes per network with --measure")
     return parser
 
 
@@ -103,7 +125,7 @@ def cmd_compile(args) -> int:
     if diagram:
         _check_diagram_target(diagram)
     graph = analyze(args.file, **_graph_args(args))
-    report = build_report(graph)
+    report = build_report(graph, batch=args.batch, dtype=args.dtype)
     if diagram:
         _write_diagram(graph, args, diagram)
     emit = getattr(args, "emit", None)
@@ -112,7 +134,24 @@ def cmd_compile(args) -> int:
             raise CnnDslError.from_message(f"--emit {emit} needs -o FILE")
         write_atomic(Path(args.output), lambda path: EMITTERS[emit](graph, report, path))
         print(f"wrote {args.output}", file=sys.stderr)
-    print(report.model_dump_json(indent=2) if args.json else format_table(report))
+    print(report.model_dump_json(indent=2) if args.json else format_table(report, args.convention))
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from .backends import compare
+    rows = compare.rows(args.files, convention=args.convention, batch=args.batch, dtype=args.dtype)
+    if args.measure:
+        compare.measure(rows, args.files, devices=args.device, batch=args.batch, repeat=args.repeat)
+    for chart in args.chart:
+        write_atomic(Path(chart), lambda path, chart=chart: compare.write_chart(
+            rows, path, Path(chart).suffix, args.convention, args.batch))
+        print(f"wrote {chart}", file=sys.stderr)
+    if args.json:
+        print(compare.Comparison(convention=args.convention, batch=args.batch, dtype=args.dtype,
+                                 rows=rows).model_dump_json(indent=2))
+    else:
+        print((compare.format_markdown if args.markdown else compare.format_text)(rows, args.convention))
     return 0
 
 
@@ -181,7 +220,8 @@ def write_atomic(target: Path, write) -> None:
             os.unlink(tmp)
 
 
-COMMANDS = {"check": cmd_check, "compile": cmd_compile, "summary": cmd_compile, "render": cmd_render}
+COMMANDS = {"check": cmd_check, "compile": cmd_compile, "summary": cmd_compile, "render": cmd_render,
+            "compare": cmd_compare}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -45,6 +45,60 @@ def zero(a: Any, ins: list[Shape], out: Shape) -> int:
 
 
 @dataclass(frozen=True)
+class Window:
+    """How an op's output positions see its input, per spatial axis (h, w), for receptive fields:
+    output position u reads input positions u*s - p + i*d for i in 0..k-1. `exact=False` where the
+    windows are not uniform (adaptive pooling to a size that does not divide the input); the
+    largest window then stands for all of them."""
+
+    k: tuple[int, int]
+    s: tuple[int, int] = (1, 1)
+    p: tuple[int, int] = (0, 0)
+    d: tuple[int, int] = (1, 1)
+    exact: bool = True
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A tensor that autograd keeps for the backward pass of an op once it is lowered to PyTorch
+    (what `torch.autograd.graph.saved_tensors_hooks` sees on CPU), parameters and buffers left out.
+
+    `what` is "input" (input number `index`), "output", or "own": a tensor of the op's own that no
+    other op sees (max-pool indices, a dropout mask, batch-norm statistics) of `elements` elements
+    per sample (per batch when `per_sample` is false) and `itemsize` bytes each (None: the dtype of
+    the activations)."""
+
+    what: str
+    index: int = 0
+    elements: int = 0
+    itemsize: int | None = None
+    per_sample: bool = True
+
+
+INPUT, OUTPUT = Saved("input"), Saved("output")
+
+
+def no_ops(a: Any, ins: list[Shape], out: Shape) -> dict[str, int]:
+    return {}
+
+
+def pointwise(a: Any, ins: list[Shape], out: Shape) -> Window | None:
+    return None
+
+
+def saves_nothing(a: Any, ins: list[Shape], out: Shape) -> tuple[Saved, ...]:
+    return ()
+
+
+def never(a: Any, training: bool) -> bool:
+    return False
+
+
+# The kinds of operations besides conv/linear MACs, one count per elementary operation (docs/costs.md).
+OTHER_OPS = ("bias", "norm", "act", "pool", "add")
+
+
+@dataclass(frozen=True)
 class OpDef:
     name: str
     category: str  # conv, pool, norm, act, linear, merge, reshape, reg, shortcut
@@ -60,6 +114,11 @@ class OpDef:
     arity: int | None = 1  # number of inputs; None for any number >= 1 (merges)
     kernel_sugar: bool = False  # `conv3x3`, `maxpool2x2`: the name may carry the kernel size
     flattens: bool = False  # a merge that absorbs an input made by an equal merge used nowhere else
+    # The cost model (cnndsl.passes: other_ops, conventions, memory, receptive_field) reads these.
+    other_ops: Callable[[Any, list[Shape], Shape], dict[str, int]] = no_ops  # {kind in OTHER_OPS: count}
+    window: Callable[[Any, list[Shape], Shape], Window | None] = pointwise  # None: each position sees its own
+    saved: Callable[[Any, list[Shape], Shape], tuple[Saved, ...]] = saves_nothing  # kept for backward (training)
+    view: Callable[[Any, bool], bool] = never  # (attrs, training) -> the output is input 0 or a view of it
 
 
 # ---------------------------------------------------------------- helpers shared by rules

@@ -5,7 +5,7 @@ Table I), and each S2 unit multiplies its summed inputs by a trainable coefficie
 trainable bias."""
 from __future__ import annotations
 
-from .base import Attrs, Lowering, OpDef, OpError, fmt
+from .base import INPUT, Attrs, Lowering, OpDef, OpError, Saved, fmt, numel
 
 
 class SelectAttrs(Attrs):
@@ -26,6 +26,7 @@ SELECT = OpDef(
     name="select", category="reshape", attrs=SelectAttrs, positional=("channels",),
     shape=_select_shape, label=lambda a: "select " + ",".join(map(str, a.channels)),
     lower=lambda a, ins: Lowering("layers.Select", dict(channels=list(a.channels))),
+    saved=lambda a, ins, out: (Saved("own", elements=len(a.channels), itemsize=8, per_sample=False),),  # int64 index
 )
 
 
@@ -43,6 +44,8 @@ AFFINE = OpDef(
     name="affine", category="norm", attrs=AffineAttrs, shape=_affine_shape, label=lambda a: "affine",
     params=lambda a, ins, out: 2 * ins[0][0],
     lower=lambda a, ins: Lowering("layers.Affine", dict(channels=ins[0][0])),
+    other_ops=lambda a, ins, out: {"norm": 2 * numel(out)},  # a scale and a shift per element, as BN
+    saved=lambda a, ins, out: (INPUT,),  # x * weight keeps x for the weight's gradient
 )
 
 OPS = [SELECT, AFFINE]

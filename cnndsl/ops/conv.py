@@ -1,7 +1,7 @@
 """Convolution and the fully connected layer: the ops that carry weights and MACs."""
 from __future__ import annotations
 
-from .base import Attrs, Lowering, OpDef, OpError, fmt, need_map, numel, pair, window_out
+from .base import INPUT, Attrs, Lowering, OpDef, OpError, Saved, Window, fmt, need_map, numel, pair, window_out
 
 
 class ConvAttrs(Attrs):
@@ -47,6 +47,9 @@ CONV = OpDef(
     lower=lambda a, ins: Lowering("nn.Conv2d", dict(
         in_channels=ins[0][0], out_channels=a.out, kernel_size=a.k, stride=a.s, padding=a.p,
         dilation=a.d, groups=a.groups, bias=a.bias)),
+    other_ops=lambda a, ins, out: {"bias": numel(out)} if a.bias else {},  # one add per output element
+    window=lambda a, ins, out: Window(a.k, a.s, a.p, (a.d, a.d)),
+    saved=lambda a, ins, out: (INPUT,),  # convolution_backward needs the input (and the weight)
 )
 
 
@@ -67,6 +70,8 @@ FC = OpDef(
     params=lambda a, ins, out: ins[0][0] * a.out + (a.out if a.bias else 0),
     macs=lambda a, ins, out: ins[0][0] * a.out,
     lower=lambda a, ins: Lowering("nn.Linear", dict(in_features=ins[0][0], out_features=a.out, bias=a.bias)),
+    other_ops=lambda a, ins, out: {"bias": a.out} if a.bias else {},
+    saved=lambda a, ins, out: (INPUT,),  # addmm/mm keep the input (and the weight)
 )
 
 
@@ -76,8 +81,11 @@ RBF = OpDef(
     name="rbf", category="linear", attrs=LinearAttrs, positional=("out",),
     shape=_fc_shape, label=lambda a: f"rbf {a.out}",
     buffers=lambda a, ins, out: ins[0][0] * a.out,
-    macs=lambda a, ins, out: ins[0][0] * a.out,
+    # No MACs: the conv/linear convention counts matrix products, which is what FlopCounterMode sees;
+    # a squared distance is a subtraction, a square and a sum per (input, prototype) pair.
+    other_ops=lambda a, ins, out: {"add": 2 * ins[0][0] * a.out},
     lower=lambda a, ins: Lowering("layers.RBF", dict(in_features=ins[0][0], out_features=a.out)),
+    saved=lambda a, ins, out: (Saved("own", elements=ins[0][0] * a.out),),  # (x - w) ** 2 keeps x - w
 )
 
 OPS = [CONV, FC, RBF]

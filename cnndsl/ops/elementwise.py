@@ -1,7 +1,7 @@
 """Normalisation, activations, dropout and flatten: one input, no MACs in the conv/linear sense."""
 from __future__ import annotations
 
-from .base import Attrs, Lowering, NoAttrs, OpDef, OpError, fmt, numel
+from .base import INPUT, OUTPUT, Attrs, Lowering, NoAttrs, OpDef, OpError, Saved, Window, fmt, numel
 
 
 def same(a, ins):
@@ -25,6 +25,9 @@ BN = OpDef(
     params=lambda a, ins, out: 2 * ins[0][0],
     buffers=lambda a, ins, out: 2 * ins[0][0] + 1,  # running mean, running var, num_batches_tracked
     lower=lambda a, ins: Lowering("nn.BatchNorm2d", dict(num_features=ins[0][0], eps=a.eps, momentum=a.momentum)),
+    other_ops=lambda a, ins, out: {"norm": 2 * numel(out)},  # inference: a scale and a shift per element
+    # training keeps the input and the batch mean and inverse std of each channel
+    saved=lambda a, ins, out: (INPUT, Saved("own", elements=2 * out[0], per_sample=False)),
 )
 
 
@@ -35,16 +38,31 @@ class LrnAttrs(Attrs):
     k: float = 1.0
 
 
+def _lrn_saved(a: LrnAttrs, ins, out) -> tuple[Saved, ...]:
+    """F.local_response_norm keeps the input, its squares padded by size-1 channels (avg_pool3d),
+    the normaliser before and after the power (pow, div)."""
+    c, h, w = out
+    return (INPUT, Saved("own", elements=(c + a.size - 1) * h * w), Saved("own", elements=2 * c * h * w))
+
+
 LRN = OpDef(
     name="lrn", category="norm", attrs=LrnAttrs, positional=("size",), shape=same,
     label=lambda a: f"lrn {a.size}",
     lower=lambda a, ins: Lowering("nn.LocalResponseNorm", dict(size=a.size, alpha=a.alpha, beta=a.beta, k=a.k)),
+    # per element: square, a (size-1)-add window sum over channels, scale, offset, power, divide
+    other_ops=lambda a, ins, out: {"norm": (a.size + 4) * numel(out)},
+    saved=_lrn_saved,
 )
 
 
 def _activation(name: str, cls: str) -> OpDef:
+    if cls == "nn.Identity":  # returns its input: no work, nothing kept, no new memory
+        return OpDef(name=name, category="act", attrs=NoAttrs, shape=same, label=lambda a: name,
+                     lower=lambda a, ins: Lowering(cls), view=lambda a, training: True)
     return OpDef(name=name, category="act", attrs=NoAttrs, shape=same, label=lambda a: name,
-                 lower=lambda a, ins: Lowering(cls))
+                 lower=lambda a, ins: Lowering(cls),
+                 other_ops=lambda a, ins, out: {"act": numel(out)},
+                 saved=lambda a, ins, out: (OUTPUT,))  # relu, tanh and sigmoid differentiate from their result
 
 
 class DropoutAttrs(Attrs):
@@ -55,11 +73,17 @@ DROPOUT = OpDef(
     name="dropout", category="reg", attrs=DropoutAttrs, positional=("p",), shape=same,
     label=lambda a: f"dropout {a.p:g}",
     lower=lambda a, ins: Lowering("nn.Dropout", dict(p=a.p)),
+    # evaluation (and p=0) returns the input itself; training on CPU multiplies by a mask of the
+    # activations' dtype and keeps it (CUDA's fused kernel keeps a bool mask instead)
+    view=lambda a, training: not training or a.p == 0,
+    saved=lambda a, ins, out: (Saved("own", elements=numel(out)),) if 0 < a.p else (),
 )
 
 FLATTEN = OpDef(
     name="flatten", category="reshape", attrs=NoAttrs, shape=lambda a, ins: (numel(ins[0]),),
     label=lambda a: "flatten", lower=lambda a, ins: Lowering("nn.Flatten"),
+    view=lambda a, training: True,
+    window=lambda a, ins, out: Window(ins[0][1:]) if len(ins[0]) == 3 else None,  # every feature sees the whole map
 )
 
 OPS = [BN, LRN, DROPOUT, FLATTEN,

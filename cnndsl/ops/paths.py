@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from .base import Attrs, Lowering, OpDef, OpError
+from .base import Attrs, Lowering, OpDef, OpError, Saved, numel
 from .merge import _equal_shape
 
 
@@ -65,6 +65,9 @@ def _droppath_lower(a: DropPathAttrs, ins):
 DROPPATH = OpDef(
     name="droppath", category="reg", attrs=DropPathAttrs, positional=("survive",),
     shape=_droppath_shape, label=_droppath_label, lower=_droppath_lower,
+    # training multiplies by a 0/1 draw (kept for backward): one per batch, or one per sample
+    saved=lambda a, ins, out: (Saved("own", elements=1, per_sample=a.mode == "row"),),
+    view=lambda a, training: not training and a.survive == 1,  # evaluation returns x itself
 )
 
 
@@ -80,6 +83,7 @@ JOIN = OpDef(
     name="join", category="merge", attrs=JoinAttrs, positional=("drop",), arity=None, flattens=True,
     shape=_equal_shape("join"), label=lambda a: "join" + (f" drop {a.drop:g}" if a.drop else ""),
     lower=lambda a, ins: Lowering("layers.Join", dict(drop=a.drop)),
+    other_ops=lambda a, ins, out: {"add": len(ins) * numel(out)},  # as `mean`: n-1 adds and a scale
 )
 
 OPS = [DROPPATH, JOIN]

@@ -2,7 +2,9 @@
 branch) and 0 otherwise; `p=` overrides."""
 from __future__ import annotations
 
-from .base import Attrs, Lowering, OpDef, OpError, fmt, need_map, pair, window_out
+import math
+
+from .base import INPUT, Attrs, Lowering, OpDef, OpError, Saved, Window, fmt, need_map, numel, pair, window_out
 
 
 class PoolAttrs(Attrs):
@@ -33,6 +35,15 @@ def _shape(a: PoolAttrs, ins):
     return (c, oh, ow)
 
 
+def _window(a: PoolAttrs, ins, out) -> Window:
+    return Window(a.k, a.s, a.p)
+
+
+def _window_ops(a: PoolAttrs, ins, out) -> dict[str, int]:
+    """One compare (max) or add (average) per element of each window, padding included."""
+    return {"pool": numel(out) * a.k[0] * a.k[1]}
+
+
 def _label(kind):
     def label(a: PoolAttrs) -> str:
         s = f"/{a.s[0]}" if a.s != (1, 1) else ""
@@ -44,6 +55,9 @@ MAXPOOL = OpDef(
     name="maxpool", category="pool", attrs=PoolAttrs, positional=("k", "s", "p"), kernel_sugar=True,
     complete=_complete, shape=_shape, label=_label("maxpool"),
     lower=lambda a, ins: Lowering("nn.MaxPool2d", dict(kernel_size=a.k, stride=a.s, padding=a.p, ceil_mode=a.ceil)),
+    other_ops=_window_ops, window=_window,
+    # max_pool2d_with_indices keeps its input and the int64 index of every maximum
+    saved=lambda a, ins, out: (INPUT, Saved("own", elements=numel(out), itemsize=8)),
 )
 
 AVGPOOL = OpDef(
@@ -51,6 +65,7 @@ AVGPOOL = OpDef(
     complete=_complete, shape=_shape, label=_label("avgpool"),
     lower=lambda a, ins: Lowering("nn.AvgPool2d", dict(kernel_size=a.k, stride=a.s, padding=a.p, ceil_mode=a.ceil,
                                                        count_include_pad=a.count_include_pad)),
+    other_ops=_window_ops, window=_window, saved=lambda a, ins, out: (INPUT,),
 )
 
 
@@ -63,16 +78,40 @@ def _adaptive_shape(a: AdaptiveAttrs, ins):
     return (c, *pair(a.size))
 
 
+def _adaptive_windows(n: int, o: int) -> list[int]:
+    """Lengths of the o windows adaptive pooling lays over n positions, as PyTorch computes them."""
+    return [math.ceil((i + 1) * n / o) - (i * n) // o for i in range(o)]
+
+
+def _adaptive_window(a, ins, out) -> Window:
+    (_, h, w), (_, oh, ow) = ins[0], out
+    exact = h % oh == 0 and w % ow == 0
+    return Window((max(_adaptive_windows(h, oh)), max(_adaptive_windows(w, ow))), (max(h // oh, 1), max(w // ow, 1)),
+                  exact=exact)
+
+
+def _adaptive_ops(a, ins, out) -> dict[str, int]:
+    (c, h, w), (_, oh, ow) = ins[0], out
+    return {"pool": c * sum(_adaptive_windows(h, oh)) * sum(_adaptive_windows(w, ow))}
+
+
+def _adaptive_saved(a, ins, out):
+    # PyTorch pools to 1x1 with `mean`, which keeps nothing; other sizes keep the input
+    return () if out[1:] == (1, 1) else (INPUT,)
+
+
 ADAPTIVE_AVGPOOL = OpDef(
     name="adaptive_avgpool", category="pool", attrs=AdaptiveAttrs, positional=("size",),
     shape=_adaptive_shape, label=lambda a: f"adaptive avgpool {'x'.join(map(str, pair(a.size)))}",
     lower=lambda a, ins: Lowering("nn.AdaptiveAvgPool2d", dict(output_size=pair(a.size))),
+    other_ops=_adaptive_ops, window=_adaptive_window, saved=_adaptive_saved,
 )
 
 GAP = OpDef(
     name="gap", category="pool", attrs=AdaptiveAttrs,
     shape=lambda a, ins: (need_map(ins, "global average pooling")[0], 1, 1), label=lambda a: "global avgpool",
     lower=lambda a, ins: Lowering("nn.AdaptiveAvgPool2d", dict(output_size=(1, 1))),
+    other_ops=_adaptive_ops, window=_adaptive_window, saved=_adaptive_saved,
 )
 
 OPS = [MAXPOOL, AVGPOOL, ADAPTIVE_AVGPOOL, GAP]

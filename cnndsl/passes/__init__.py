@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 from ..ir import Graph
+from .conventions import CONVENTIONS, count_conventions
 from .count_macs import count_macs
+from .count_other_ops import count_other_ops
 from .count_params import count_params
+from .memory import DTYPES, activation_memory
+from .receptive_field import receptive_field
 
-DEFAULT_PASSES = (count_params, count_macs)
+DEFAULT_PASSES = (count_params, count_macs, count_other_ops, count_conventions, activation_memory, receptive_field)
 
 
 def run_passes(graph: Graph, passes=DEFAULT_PASSES) -> Graph:
@@ -14,4 +18,5 @@ def run_passes(graph: Graph, passes=DEFAULT_PASSES) -> Graph:
     return graph
 
 
-__all__ = ["run_passes", "count_params", "count_macs", "DEFAULT_PASSES"]
+__all__ = ["run_passes", "count_params", "count_macs", "count_other_ops", "count_conventions", "activation_memory",
+           "receptive_field", "CONVENTIONS", "DTYPES", "DEFAULT_PASSES"]

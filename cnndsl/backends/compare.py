@@ -1,0 +1,116 @@
+"""`cnndsl compare`: several networks side by side, from their reports; optionally timed.
+
+Everything but `measure` is static and never imports torch."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from ..diagnostics import CnnDslError
+from .chart import Point, bubble_chart, to_png, to_svg
+from .report import ReceptiveField, Report, build_report, fmt_bytes, fmt_rf
+
+
+class Row(BaseModel):
+    network: str
+    file: str
+    input: list[int]
+    layers: int
+    params: int
+    ops: int  # the total under the comparison's convention
+    macs: int  # conv + linear MACs (the torchvision convention)
+    conventions: dict[str, int]  # every convention's total
+    training_saved_bytes: int
+    inference_peak_bytes: int
+    params_bytes: int
+    rf: ReceptiveField | None  # of the last feature map larger than 1x1
+    latency_ms: dict[str, float] = {}  # device -> median forward time, with --measure
+
+
+class Comparison(BaseModel):
+    schema_version: int = 1
+    convention: str
+    batch: int
+    dtype: str
+    rows: list[Row]
+
+
+def rows(files: list[str], convention: str = "torchvision", batch: int = 1, dtype: str = "float32") -> list[Row]:
+    from ..api import analyze
+    return [row(build_report(analyze(f), batch=batch, dtype=dtype), f, convention) for f in files]
+
+
+def row(report: Report, file: str, convention: str) -> Row:
+    maps = [layer for layer in report.layers if len(layer.shape) == 3 and layer.shape[1] * layer.shape[2] > 1]
+    return Row(network=report.network, file=file, input=next(iter(report.inputs.values())),
+               layers=len(report.layers), params=report.params, ops=report.conventions[convention],
+               macs=report.macs, conventions=report.conventions,
+               training_saved_bytes=report.memory.training_saved_bytes,
+               inference_peak_bytes=report.memory.inference_peak_bytes, params_bytes=report.memory.params_bytes,
+               rf=maps[-1].rf if maps else None)
+
+
+def measure(rows: list[Row], files: list[str], devices: list[str] | None = None, batch: int = 1,
+            repeat: int = 10) -> None:
+    """Time each compiled module (evaluation, batch `batch`, random weights) on each device."""
+    import torch
+
+    from ..api import load
+    from ..measure import latency_ms
+    devices = devices or ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    for device in devices:
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise CnnDslError.from_message(f"--device {device}: no CUDA device is available")
+    for r, f in zip(rows, files):
+        module = load(f)
+        for device in devices:
+            r.latency_ms[device] = round(latency_ms(module, r.input, batch, device, repeat=repeat), 3)
+
+
+def _columns(rows: list[Row], convention: str):
+    devices = sorted({d for r in rows for d in r.latency_ms})
+    ops = "MACs" if convention == "torchvision" else f"ops ({convention})"
+    head = ["network", "input", "params", ops, "training memory", "inference peak", "rf/stride"] + \
+        [f"{d} ms" for d in devices]
+    body = [[r.network, "x".join(map(str, r.input)), f"{r.params:,}", f"{r.ops:,}", fmt_bytes(r.training_saved_bytes),
+             fmt_bytes(r.inference_peak_bytes), fmt_rf(r.rf)] + [f"{r.latency_ms[d]:.2f}" for d in devices]
+            for r in rows]
+    return head, body
+
+
+def format_text(rows: list[Row], convention: str = "torchvision") -> str:
+    head, body = _columns(rows, convention)
+    widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
+    fmt = lambda cells: "  ".join(c.ljust(w) if i < 2 else c.rjust(w)  # noqa: E731
+                                  for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    return "\n".join([fmt(head), "  ".join("-" * w for w in widths)] + [fmt(b) for b in body])
+
+
+def format_markdown(rows: list[Row], convention: str = "torchvision") -> str:
+    head, body = _columns(rows, convention)
+    align = ["---", "---"] + ["---:"] * (len(head) - 2)
+    return "\n".join("| " + " | ".join(cells) + " |" for cells in [head, align] + body)
+
+
+def chart(rows: list[Row], convention: str = "torchvision", batch: int = 1):
+    ops = "MACs" if convention == "torchvision" else f"operations ({convention})"
+    points = [Point(r.network, r.ops, r.params, r.training_saved_bytes) for r in rows if r.ops > 0 and r.params > 0]
+    if not points:
+        raise CnnDslError.from_message("nothing to chart: no network has both operations and parameters")
+    return bubble_chart(points, f"{ops} and parameters; bubble area: training activation memory",
+                        f"{ops} per image (log)", "parameters (log)",
+                        lambda v: f"{fmt_bytes(int(v))} at batch {batch}")
+
+
+def write_chart(rows: list[Row], path: Path, suffix: str, convention: str = "torchvision", batch: int = 1) -> None:
+    scene = chart(rows, convention, batch)
+    if suffix == ".svg":
+        path.write_text(to_svg(scene))
+    elif suffix == ".png":
+        try:
+            to_png(scene, path)
+        except ImportError:
+            raise CnnDslError.from_message("a PNG chart needs Pillow: pip install pillow (or write .svg)") from None
+    else:
+        raise CnnDslError.from_message(f"--chart {path.name}: the chart is written as .svg or .png")

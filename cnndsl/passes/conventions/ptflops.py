@@ -1,0 +1,38 @@
+"""ptflops get_model_complexity_info (pytorch backend, 0.7.x defaults): MACs with bias, norms, activations, pooling.
+
+ptflops counts with forward hooks on known `nn` module classes and, by default
+(`count_functional=True`), also by patching a few `torch.nn.functional` and tensor functions for
+the duration of the forward pass. A module whose `forward` calls a patched function is counted
+twice: `nn.ReLU` (hook: output elements, patched F.relu: input elements), and every pooling module
+(hook: input elements, patched F.max_pool2d/avg_pool2d/adaptive_avg_pool2d: input elements again).
+Conv and linear add one per bias element; affine batch norm counts 2 per element. `nn.Tanh`,
+`nn.Sigmoid`, dropout and cnndsl's own merge modules (which use `+`, `torch.cat`, `torch.stack`)
+are not known and count 0. `nn.LocalResponseNorm` has no hook, but its functional form calls the
+patched `Tensor.mul` (twice), `Tensor.add` and `F.avg_pool3d` (on the squares padded by size-1
+channels)."""
+from __future__ import annotations
+
+import math
+
+from .base import Facts, by_class
+
+
+def _lrn(f: Facts) -> int:
+    c, h, w = f.out
+    return 3 * c * h * w + (c + f.attrs.size - 1) * h * w
+
+
+def _pool(f: Facts) -> int:
+    return 2 * math.prod(f.ins[0])
+
+
+count = by_class({
+    "nn.Conv2d": lambda f: f.macs + f.bias,
+    "nn.Linear": lambda f: f.macs + f.bias,
+    "nn.BatchNorm2d": lambda f: 2 * math.prod(f.out),
+    "nn.ReLU": lambda f: 2 * math.prod(f.out),
+    "nn.MaxPool2d": _pool,
+    "nn.AvgPool2d": _pool,
+    "nn.AdaptiveAvgPool2d": _pool,
+    "nn.LocalResponseNorm": _lrn,
+})
