@@ -162,11 +162,19 @@ class Elaborator:
 
     def _Repeat(self, e: ast.Repeat, env, x, start):
         n = self.ev.eval_int(e.count, env, "a repeat count", 0, MAX_REPEAT)
+        return self._copies(e.span, n, x, start, lambda i, x, first: self.elab(e.body, env, x, first))
+
+    def _copies(self, span: Span, count: int, x: str, start: bool, elab_copy) -> str:
+        """`count` copies in sequence, one repetition group. Once the first copy is built the size
+        of the whole is known, so a repetition that would pass MAX_NODES is refused at once."""
         self.groups += 1
         group = self.groups  # one for all copies: a repeat inside the body takes the next numbers
-        for i in range(n):
-            with self._frame(Frame("repeat", "", f"x{n}", e.span, index=i, count=n, group=group)):
-                x = self.elab(e.body, env, x, start and i == 0)
+        for i in range(count):
+            before = len(self.graph)
+            with self._frame(Frame("repeat", "", f"x{count}", span, index=i, count=count, group=group)):
+                x = elab_copy(i, x, start and i == 0)
+            if i == 0 and before + (len(self.graph) - before) * count > MAX_NODES:
+                raise self._too_big(span, [f"{count} copies of {len(self.graph) - before} layers each"])
         return x
 
     def _Named(self, e: ast.Named, env, x, start):
@@ -183,12 +191,8 @@ class Elaborator:
             raise error(f"`for` needs a list, got {type_name(items)}", e.iterable.span)
         if len(items) > MAX_REPEAT:
             raise error(f"`for` over {len(items)} items is more than {MAX_REPEAT}", e.iterable.span)
-        self.groups += 1
-        group = self.groups
-        for i, item in enumerate(items):
-            with self._frame(Frame("repeat", "", f"x{len(items)}", e.span, index=i, count=len(items), group=group)):
-                x = self.elab(e.body, env.child({e.var: item}), x, start and i == 0)
-        return x
+        return self._copies(e.span, len(items), x, start,
+                            lambda i, x, first: self.elab(e.body, env.child({e.var: items[i]}), x, first))
 
     def _CondLayer(self, e: ast.CondLayer, env, x, start):
         branch = e.then if self._cond(e.cond, env) else e.otherwise
@@ -469,8 +473,7 @@ class Elaborator:
     def _add_op(self, opdef: OpDef, attrs, inputs: list[str], span: Span) -> str:
         g = self.graph
         if len(g) >= MAX_NODES:
-            raise error(f"the network has more than {MAX_NODES} layers", span,
-                        help="check the repeat counts; this limit keeps a typo from exhausting memory")
+            raise self._too_big(span)
         ins = [g[i].shape for i in inputs]
         try:
             attrs = opdef.complete(attrs, ins)
@@ -482,6 +485,10 @@ class Elaborator:
         node = g.add(Node(self._node_name(opdef.name), "op", opdef.name, attrs, list(inputs), span, tuple(self.frames)))
         node.meta["shape"] = shape
         return node.id
+
+    def _too_big(self, span: Span, details: list[str] | None = None) -> CnnDslError:
+        return error(f"the network has more than {MAX_NODES} layers", span, details=details,
+                     help="check the repeat counts; this limit keeps a typo from exhausting memory")
 
     def _diag(self, exc: OpError, span: Span, inputs: list[str] = ()) -> CnnDslError:
         g = self.graph
