@@ -229,7 +229,7 @@ class Elaborator:
         named = any(v == Tensor(node_id) for env in self.body_envs for v in env.values.values())
         if node.op != opdef.name or node.attrs != attrs or g.users(node_id) or named:
             return [node_id]
-        g.nx.remove_node(node_id)
+        g.remove(node_id)
         return list(node.inputs)
 
     def _Combinator(self, e: ast.Combinator, env, x, start):

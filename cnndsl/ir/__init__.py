@@ -55,37 +55,45 @@ class Node:
 
 
 class Graph:
-    """A thin, typed wrapper: `nx` holds the structure, each networkx node holds its `Node`."""
+    """A thin, typed wrapper: `nx` holds the structure (edges for graph algorithms), `_nodes` the
+    `Node` of each id in creation order (a dict: networkx's node views are slow to index)."""
 
     def __init__(self, name: str):
         self.name = name
         self.nx = nx.DiGraph()
+        self._nodes: dict[str, Node] = {}
         self.inputs: list[str] = []
         self.outputs: list[str] = []
         self.params: dict[str, Any] = {}  # the network parameters it was built with
         self.source: str | None = None
 
     def add(self, node: Node) -> Node:
-        assert node.kind in KINDS and node.id not in self.nx
+        assert node.kind in KINDS and node.id not in self._nodes
+        self._nodes[node.id] = node
         self.nx.add_node(node.id, node=node)
         for src in node.inputs:
             self.nx.add_edge(src, node.id)
         (self.inputs if node.kind == "input" else self.outputs if node.kind == "output" else []).append(node.id)
         return node
 
+    def remove(self, node_id: str) -> None:
+        """Drop a node no other node uses (a rewrite during elaboration)."""
+        assert not self.users(node_id)
+        del self._nodes[node_id]
+        self.nx.remove_node(node_id)
+
     def __getitem__(self, node_id: str) -> Node:
-        return self.nx.nodes[node_id]["node"]
+        return self._nodes[node_id]
 
     def __iter__(self) -> Iterator[Node]:
         """Nodes in creation order, which is a topological order and the order of execution."""
-        for node_id in self.nx.nodes:
-            yield self.nx.nodes[node_id]["node"]
+        return iter(self._nodes.values())
 
     def __len__(self) -> int:
-        return self.nx.number_of_nodes()
+        return len(self._nodes)
 
     def ops(self) -> Iterator[Node]:
-        return (n for n in self if n.kind == "op")
+        return (n for n in self._nodes.values() if n.kind == "op")
 
     def users(self, node_id: str) -> list[str]:
         return list(self.nx.successors(node_id))
