@@ -1,4 +1,4 @@
-"""The language extensions the zoo needed (docs/language-zoo-extensions.md), each on a small file."""
+"""The language extensions the zoo needed (docs/language.md, "More constructs"), each on a small file."""
 from __future__ import annotations
 
 import pytest
