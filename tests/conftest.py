@@ -17,3 +17,14 @@ def write_arch(tmp_path):
         path.write_text(text)
         return path
     return write
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """The suite shares two cores: for many small convolutions one torch thread avoids the
+    oversubscription that makes them an order of magnitude slower."""
+    import torch  # here, not at the top: static tests must be able to run without importing torch
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -2,22 +2,18 @@
 (Speed is measured in bench/elaborate.py; these tests check behaviour.)"""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import cnndsl
 from cnndsl.diagnostics import CnnDslError
 
-CIFAR_RESNET = """
-unit = conv(bias=false) -> bn -> relu
-block basic(c, s=1) = residual<3x3:c/s -> conv3x3:c -> bn> shortcut=pad -> relu
-network resnet(n=200) : 3x32x32 =
-  3x3:16 -> basic(16)*n -> basic(32, s=2) -> basic(32)*(n-1) -> basic(64, s=2) -> basic(64)*(n-1)
-  -> gap -> fc:10
-"""
+ARCHS = Path(__file__).resolve().parents[1] / "archs"
 
 
-def test_a_resnet_1202_sized_network_elaborates(write_arch):
-    report = cnndsl.report(write_arch(CIFAR_RESNET))
+def test_a_resnet_1202_sized_network_elaborates():
+    report = cnndsl.report(ARCHS / "resnet_cifar.arch", depth=1202)
     # He et al. 2015, Table 6: ResNet-1202 (n=200) has 19.4M parameters.
     assert round(report.params / 1e6, 1) == 19.4
     assert sum(1 for layer in report.layers if layer.op == "conv") == 6 * 200 + 1

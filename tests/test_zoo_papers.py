@@ -20,13 +20,7 @@ from cnndsl.backends.torch_layers import DropPath, Join
 ARCHS = Path(__file__).resolve().parents[1] / "archs"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # Two cores shared with other work: one thread avoids oversubscription on these small tensors.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _report(name, **params):

@@ -23,13 +23,7 @@ OWN_SIZE = {"lenet5", "fractalnet", "alexnet2012", "zfnet"}  # a classifier afte
 META_ABOVE = 40_000_000
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # Two cores shared with other work: one thread avoids oversubscription on these small tensors.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def small_input(name: str):

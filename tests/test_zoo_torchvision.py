@@ -60,14 +60,7 @@ COUNT_ONLY = {
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # The suite shares two cores with other work: one thread avoids oversubscription, which makes
-    # these many small convolutions an order of magnitude slower.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _meta_model(builder):
