@@ -246,10 +246,9 @@ def _generator_layers(columns=3, filters=(64, 128, 256, 512, 512)):
 
 def test_fractalnet_matches_the_authors_generator():
     """Larsson et al. 2017, Sec. 4: B = 5 blocks, C = 3 columns, 20 layers on the deepest path.
-    Table 1 prints 38.6M parameters for this network, which equals 9 x 7 x (64^2 + 128^2 + 256^2 +
-    512^2 + 512^2) = 38,549,152 plus biases and classifier: a count as if every conv had as many
-    inputs as outputs. The authors' generator gives the first conv of each column the previous
-    block's width, as our file does: 33,698,880 conv weights (docs/zoo.md)."""
+    Table 1 prints 38.6M parameters for this network, which no reading of the paper reproduces
+    (docs/zoo.md). The authors' generator gives the first conv of each column the previous
+    block's width, as our file does: 33,698,880 conv weights."""
     report = _report("fractalnet")
     convs, joins = _generator_layers()
     ours = [layer for layer in report.layers if layer.op == "conv"]
