@@ -79,6 +79,7 @@ def make_parser() -> argparse.ArgumentParser:
     out.add_argument("--markdown", action="store_true", help="print a Markdown table")
     p.add_argument("--chart", action="append", default=[], metavar="FILE.svg|FILE.png",
                    help="also draw operations against parameters, bubble area by training memory (repeatable)")
+    p.add_argument("--title", help="the chart's title (default: what it plots)")
     p.add_argument("--measure", action="store_true", help="also time the compiled modules (imports torch)")
     p.add_argument("--device", action="append", metavar="cpu|cuda",
                    help="where to time with --measure (repeatable; default cpu, and cuda when available)")
@@ -145,7 +146,7 @@ def cmd_compare(args) -> int:
         compare.measure(rows, args.files, devices=args.device, batch=args.batch, repeat=args.repeat)
     for chart in args.chart:
         write_atomic(Path(chart), lambda path, chart=chart: compare.write_chart(
-            rows, path, Path(chart).suffix, args.convention, args.batch))
+            rows, path, Path(chart).suffix, args.convention, args.batch, args.title))
         print(f"wrote {chart}", file=sys.stderr)
     if args.json:
         print(compare.Comparison(convention=args.convention, batch=args.batch, dtype=args.dtype,

@@ -3,9 +3,10 @@
     python docs/generate_costs.py            # from the repository root; no torch needed
 
 Rewrites what stands between `<!-- generated: NAME -->` and `<!-- end: NAME -->` in docs/costs.md,
-writes docs/costs-chart.svg and (with Pillow) docs/costs-chart.png, docs/report.schema.json and
-docs/compare.schema.json. The zoo is every archs/*.arch that no other one includes (a family file
-such as resnet.arch is compared through its thin files, resnet18.arch and resnet50.arch).
+writes the charts docs/costs-chart-NAME.svg and (with Pillow) .png for each of CHARTS, and
+docs/report.schema.json and docs/compare.schema.json. The zoo is every archs/*.arch that no other
+one includes (a family file such as resnet.arch is compared through its thin files, resnet18.arch
+and resnet50.arch).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import json
 import os
 import re
 import sys
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,15 +40,45 @@ def rel(path: Path) -> str:
     return str(path.relative_to(ROOT))
 
 
+@cache
+def zoo_rows() -> list[compare.Row]:
+    return compare.rows([rel(f) for f in zoo()])
+
+
 def zoo_table() -> str:
-    rows = compare.rows([rel(f) for f in zoo()])
-    (DOCS / "costs-chart.svg").write_text(to_svg(compare.chart(rows)))
-    try:
-        to_png(compare.chart(rows), DOCS / "costs-chart.png")
-    except ImportError:
-        print("Pillow is not installed: docs/costs-chart.png left as it was", file=sys.stderr)
     command = "cnndsl compare " + " ".join(rel(f) for f in zoo()) + " --markdown"
-    return f"`{command}`\n\n{compare.format_markdown(rows)}\n"
+    return f"`{command}`\n\n{compare.format_markdown(zoo_rows())}\n"
+
+
+# One chart per input size: ImageNet networks and CIFAR networks live decades apart in MACs and
+# would crowd one another's labels on a single chart. (name, title, which rows, caption)
+CHARTS = [
+    ("imagenet", "ImageNet-sized inputs (224, 227, 299 px): MACs and parameters",
+     lambda row: min(row.input[1:]) >= 200, "networks for ImageNet (inputs of 224, 227 or 299 pixels)"),
+    ("cifar", "32x32 inputs (CIFAR; LeNet-5 on MNIST): MACs and parameters",
+     lambda row: max(row.input[1:]) <= 32, "networks for 32x32 inputs (CIFAR; LeNet-5 on MNIST)"),
+]
+
+
+def charts() -> str:
+    rows = zoo_rows()
+    homeless = [r.network for r in rows if not any(keep(r) for _, _, keep, _ in CHARTS)]
+    if homeless:
+        raise SystemExit(f"no chart in docs/generate_costs.py CHARTS takes {', '.join(homeless)}: add one")
+    out = []
+    for name, title, keep, caption in CHARTS:
+        chosen = [r for r in rows if keep(r)]
+        scene = compare.chart(chosen, title=title)
+        (DOCS / f"costs-chart-{name}.svg").write_text(to_svg(scene))
+        try:
+            to_png(scene, DOCS / f"costs-chart-{name}.png")
+        except ImportError:
+            print(f"Pillow is not installed: docs/costs-chart-{name}.png left as it was", file=sys.stderr)
+        files = " ".join(r.file for r in chosen)
+        out.append(f"![MACs against parameters, bubble area by training memory: {caption}](costs-chart-{name}.svg)\n\n"
+                   f"{len(chosen)} {caption} ([PNG](costs-chart-{name}.png)):\n"
+                   f"`cnndsl compare {files} --title '{title}' --chart costs-chart-{name}.svg`\n")
+    return "\n".join(out)
 
 
 def inception() -> str:
@@ -74,7 +106,7 @@ def conventions_example() -> str:
         + "\n".join(lines) + "\n"
 
 
-SECTIONS = {"zoo": zoo_table, "inception": inception, "conventions": conventions_example}
+SECTIONS = {"zoo": zoo_table, "charts": charts, "inception": inception, "conventions": conventions_example}
 
 
 def schemas() -> None:
@@ -93,7 +125,8 @@ def main() -> None:
         text = pattern.sub(lambda m: m.group(1) + make() + m.group(2), text)
     path.write_text(text)
     schemas()
-    print("wrote docs/costs.md, docs/costs-chart.svg/.png, docs/report.schema.json, docs/compare.schema.json")
+    print("wrote docs/costs.md, " + ", ".join(f"docs/costs-chart-{name}.svg/.png" for name, *_ in CHARTS)
+          + ", docs/report.schema.json, docs/compare.schema.json")
 
 
 if __name__ == "__main__":

@@ -48,11 +48,11 @@ def test_compare_tables(capsys):
 
 def test_chart_svg_and_png(tmp_path, capsys):
     svg, png = tmp_path / "c.svg", tmp_path / "c.png"
-    assert main(["compare", *SMALL, "--chart", str(svg), "--chart", str(png)]) == 0
+    assert main(["compare", *SMALL, "--chart", str(svg), "--chart", str(png), "--title", "Two nets"]) == 0
     root = ET.parse(svg).getroot()
     ns = "{http://www.w3.org/2000/svg}"
-    assert len(root.findall(f"{ns}circle")) == len(SMALL) + 1  # + the legend's bubble
-    assert {"lenet5", "alexnet"} <= {t.text for t in root.findall(f"{ns}text")}
+    assert len([c for c in root.findall(f"{ns}circle") if c.get("class") == "bubble"]) == len(SMALL)
+    assert {"lenet5", "alexnet", "Two nets"} <= {t.text for t in root.findall(f"{ns}text")}
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["compare", *SMALL, "--chart", str(tmp_path / "c.pdf")]) == 1
     assert "svg or .png" in capsys.readouterr().err and not (tmp_path / "c.pdf").exists()

@@ -3,6 +3,7 @@
 Everything but `measure` is static and never imports torch."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -93,18 +94,25 @@ def format_markdown(rows: list[Row], convention: str = "torchvision") -> str:
     return "\n".join("| " + " | ".join(cells) + " |" for cells in [head, align] + body)
 
 
-def chart(rows: list[Row], convention: str = "torchvision", batch: int = 1):
+def family(network: str) -> str:
+    """A network's family, for its colour: the letters its name starts with (vgg16_bn -> vgg)."""
+    return re.match(r"[A-Za-z]*", network).group(0).lower() or network
+
+
+def chart(rows: list[Row], convention: str = "torchvision", batch: int = 1, title: str | None = None):
     ops = "MACs" if convention == "torchvision" else f"operations ({convention})"
-    points = [Point(r.network, r.ops, r.params, r.training_saved_bytes) for r in rows if r.ops > 0 and r.params > 0]
+    points = [Point(r.network, r.ops, r.params, r.training_saved_bytes, family(r.network))
+              for r in rows if r.ops > 0 and r.params > 0]
     if not points:
         raise CnnDslError.from_message("nothing to chart: no network has both operations and parameters")
-    return bubble_chart(points, f"{ops} and parameters; bubble area: training activation memory",
-                        f"{ops} per image (log)", "parameters (log)",
-                        lambda v: f"{fmt_bytes(int(v))} at batch {batch}")
+    return bubble_chart(points, title or f"{ops} and parameters", f"{ops} per image (log)", "parameters (log)",
+                        lambda v: fmt_bytes(int(v)).replace(".0 ", " "),
+                        size_title=f"bubble area: training activation memory, batch {batch}")
 
 
-def write_chart(rows: list[Row], path: Path, suffix: str, convention: str = "torchvision", batch: int = 1) -> None:
-    scene = chart(rows, convention, batch)
+def write_chart(rows: list[Row], path: Path, suffix: str, convention: str = "torchvision", batch: int = 1,
+                title: str | None = None) -> None:
+    scene = chart(rows, convention, batch, title)
     if suffix == ".svg":
         path.write_text(to_svg(scene))
     elif suffix == ".png":
