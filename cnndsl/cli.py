@@ -96,6 +96,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug of ours: say so in one line; CNNDSL_DEBUG=1 shows the traceback
+        if os.environ.get("CNNDSL_DEBUG"):
+            raise
+        print(f"cnndsl: internal error: {type(exc).__name__}: {exc}\n"
+              "  this is a bug in cnndsl, not in your file; rerun with CNNDSL_DEBUG=1 for details and report it",
+              file=sys.stderr)
+        return 2
 
 
 def _graph_args(args):

@@ -111,3 +111,17 @@ def test_onnx_export_runs(tmp_path, capsys):
     onnx.checker.check_model(model)
     dims = [d.dim_value for d in model.graph.output[0].type.tensor_type.shape.dim]
     assert dims == [1, 10]
+
+
+def test_an_internal_error_is_one_line_not_a_traceback(monkeypatch, capsys):
+    from cnndsl import cli
+
+    def broken(args):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setitem(cli.COMMANDS, "check", broken)
+    monkeypatch.delenv("CNNDSL_DEBUG", raising=False)
+    assert main(["check", str(ARCHS / "lenet5.arch")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cnndsl: internal error: ZeroDivisionError: division by zero")
+    assert "Traceback" not in err
