@@ -96,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # the file system said no (a missing folder, a full disk): not a bug
+        print(f"cnndsl: error: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:  # a bug of ours: say so in one line; CNNDSL_DEBUG=1 shows the traceback
         if os.environ.get("CNNDSL_DEBUG"):
             raise
