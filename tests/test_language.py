@@ -193,3 +193,12 @@ def test_graph_nodes_carry_source_and_scope(write_arch):
     assert conv.meta["shape"] == (8, 8, 8)
     assert conv.meta["params"] == params(nn.Conv2d(4, 8, 3))
     assert list(g.nx.predecessors("b2.conv1")) == ["b1.relu1"]
+
+
+def test_residual_attributes_with_a_projection_shortcut(write_arch):
+    """The residual's own attributes configure the residual, not the 1x1 conv it adds."""
+    proj = analyze(write_arch, "network n : 16x8x8 = residual<3x3:32/2 -> 3x3:32> shortcut=proj\n")
+    assert ops(proj)[-3:] == ["relu", "conv", "add"]
+    drop = analyze(write_arch, "network n : 16x8x8 = residual<3x3:32/2 -> 3x3:32> survive=0.5\n")
+    assert ops(drop)[-4:] == ["relu", "droppath", "conv", "add"]
+    assert next(n for n in drop.ops() if n.op == "droppath").attrs.survive == 0.5

@@ -424,8 +424,11 @@ class Elaborator:
             self.override.used = True
             kw.update(self.override.kw)
         positional = list(opdef.positional)
-        channels = getattr(e, "channels", None)
-        stride = getattr(e, "stride", None)
+        # What is written on a layer literal; a layer the elaborator adds (a residual's projection)
+        # takes nothing from the construct that asked for it.
+        written = e if isinstance(e, (ast.NameLayer, ast.CallLayer)) else None
+        channels = getattr(written, "channels", None)
+        stride = getattr(written, "stride", None)
         if channels is not None:
             if not positional:
                 raise error(f"`{opdef.name}` takes no `:` value", channels.span)
@@ -443,7 +446,7 @@ class Elaborator:
         for a in args:
             if a.name is not None:
                 kw[a.name] = self.ev.eval(a.value, env)
-        for attr in getattr(e, "attrs", ()):
+        for attr in getattr(written, "attrs", ()):
             kw[attr.name] = self._attr_value(attr, env)
         attrs = self._validate(opdef, kw, e)
         if opdef.category == "linear" and len(self.graph[inputs[0]].shape) != 1:
