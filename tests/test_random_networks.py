@@ -2,7 +2,8 @@
 
 For each network that `analyze` accepts (a random one may also be refused, with a diagnostic), the
 compiled module's per-layer output shapes equal the static shapes, its parameter count equals the
-static count, and `FlopCounterMode` / 2 equals the static MACs. Deterministic: a fixed seed."""
+static count, `FlopCounterMode` / 2 equals the static MACs, and the activation memory model equals
+what autograd keeps and what is alive per layer. Deterministic: a fixed seed."""
 from __future__ import annotations
 
 import random
@@ -11,8 +12,10 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import cnndsl
+from cnndsl.backends.report import build_report
 from cnndsl.backends.torch_module import module_key, to_module
 from cnndsl.diagnostics import CnnDslError
+from cnndsl.measure import live_bytes_per_layer, saved_tensor_bytes
 
 
 def layer(rng: random.Random, depth: int) -> str:
@@ -46,6 +49,12 @@ def check_against_pytorch(graph) -> None:
         assert seen[module_key(node.id)] == node.shape, node.id
     assert sum(p.numel() for p in module.parameters()) == sum(n.meta["params"] for n in graph.ops())
     assert 2 * 2 * sum(n.meta["macs"] for n in graph.ops()) == counter.get_total_flops()  # batch 2
+    report = build_report(graph)
+    torch.manual_seed(0)
+    x = torch.randn(1, *module.input_shape)
+    assert sum(saved_tensor_bytes(module, x).values()) == report.memory.training_saved_bytes
+    module.eval()
+    assert live_bytes_per_layer(module, x) == {module_key(la.name): la.memory.live_bytes for la in report.layers}
 
 
 def test_random_networks_agree_with_pytorch(write_arch):
