@@ -73,20 +73,31 @@ def test_errors_exit_1_without_traceback(tmp_path):
     assert f"{bad}:1:30: error:" in done.stderr
 
 
-def test_emitted_python_matches_the_compiled_module(tmp_path, capsys):
+@pytest.mark.parametrize("arch, params", [
+    ("googlenet.arch", {"aux": "true"}),  # several outputs
+    ("lenet5.arch", {}),  # select, affine, rbf: cnndsl's own layers, copied into the file
+    ("resnet110_sd.arch", {}),  # droppath
+    ("fractalnet.arch", {}),  # join
+])
+def test_emitted_python_matches_the_compiled_module(tmp_path, capsys, arch, params):
     torch = pytest.importorskip("torch")
     import cnndsl
     target = tmp_path / "net.py"
-    assert main(["compile", str(ARCHS / "googlenet.arch"), "-D", "aux=true", "--emit", "python", "-o", str(target)]) == 0
+    defines = [a for k, v in params.items() for a in ("-D", f"{k}={v}")]
+    assert main(["compile", str(ARCHS / arch), *defines, "--emit", "python", "-o", str(target)]) == 0
     namespace: dict = {}
     exec(compile(target.read_text(), str(target), "exec"), namespace)  # our own generated file
-    emitted = namespace["Googlenet"]().eval()
-    compiled = cnndsl.load(ARCHS / "googlenet.arch", aux=True).eval()
+    emitted_cls = namespace[namespace["__all__"][0]]
+    compiled = cnndsl.load(ARCHS / arch, **{k: v == "true" or v for k, v in params.items()}).eval()
+    emitted = emitted_cls().eval()
     emitted.load_state_dict({k.replace("layers.", "", 1): v for k, v in compiled.state_dict().items()})
-    x = torch.randn(1, 3, 224, 224)
+    x = torch.randn(1, *compiled.input_shape)
     with torch.no_grad():
-        for a, b in zip(emitted(x), compiled(x)):
-            torch.testing.assert_close(a, b, atol=0, rtol=0)
+        got, expected = emitted(x), compiled(x)
+    got, expected = (got, expected) if isinstance(got, tuple) else ((got,), (expected,))
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected):
+        torch.testing.assert_close(a, b, atol=0, rtol=0)
 
 
 def test_a_failed_emit_leaves_no_file(tmp_path, capsys, monkeypatch):
