@@ -16,7 +16,7 @@ from ..ops import ALIASES, OPS, OpDef, OpError, fmt, layer_names, lookup
 from ..ops.paths import LinearDecay
 from ..parser import parse
 from ..source import Span
-from .program import Program
+from .program import Program, file_info
 from .resolve import WORDS
 from .schedules import resolve_schedules
 from .values import BlockRef, Env, Evaluator, Tensor, show, type_name
@@ -477,6 +477,7 @@ class Elaborator:
         g = self.graph
         if len(g) >= MAX_NODES:
             raise self._too_big(span)
+        assert opdef.arity is None or len(inputs) == opdef.arity, (opdef.name, inputs)  # a bug, not user input
         ins = [g[i].shape for i in inputs]
         try:
             attrs = opdef.complete(attrs, ins)
@@ -535,7 +536,7 @@ class Elaborator:
 
     def _unit(self, file: str):
         if file not in self._units:
-            info = next((f for f in self.program.files.values() if f.path == file), None)
+            info = file_info(self.program, file)
             chain = info.unit.chain if info is not None and info.unit is not None else self._default_unit
             self._units[file] = (chain, self._unit_defaults(chain))
         return self._units[file]
