@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from .diagnostics import error
-from .elaborate import build_graph
+from .elaborate import build_graph, check_program, load_program
 from .elaborate.values import Env, Evaluator
 from .ir import Graph
 from .parser import parse_expr
@@ -18,6 +18,13 @@ def analyze(path: str | Path, *, input: str | tuple[int, ...] | None = None, net
     shape, params, buffers, MACs and FLOPs in `meta`, and their source span."""
     graph = build_graph(path, params, parse_dims(input) if isinstance(input, str) else input, network)
     return run_passes(graph)
+
+
+def check(path: str | Path, *, input: str | tuple[int, ...] | None = None, **params: Any) -> list[Graph]:
+    """Elaborate every network of a file that can stand alone (the last one with `params`) and run
+    the passes; all their errors are raised together."""
+    dims = parse_dims(input) if isinstance(input, str) else input
+    return [run_passes(g) for g in check_program(load_program(path), params, dims)]
 
 
 def report(path: str | Path, **kw: Any):

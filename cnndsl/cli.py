@@ -115,17 +115,20 @@ def _graph_args(args):
 
 
 def cmd_check(args) -> int:
-    from .api import analyze
+    """Every network of each file (the main one with -D values), or the one --network names."""
+    from .api import analyze, check
     failed = 0
     for f in args.files:
         try:
-            graph = analyze(f, **_graph_args(args))
+            kw = _graph_args(args)
+            graphs = [analyze(f, **kw)] if args.network else check(f, **{k: v for k, v in kw.items() if k != "network"})
         except CnnDslError as exc:
             print(exc.format(), file=sys.stderr)
             failed += 1
             continue
-        params = sum(n.meta["params"] for n in graph.ops())
-        print(f"{f}: ok ({graph.name}: {len(graph)} nodes, {params:,} params)")
+        summary = ", ".join(f"{g.name}: {len(g)} nodes, {sum(n.meta['params'] for n in g.ops()):,} params"
+                            for g in graphs)
+        print(f"{f}: ok ({summary})")
     return 1 if failed else 0
 
 

@@ -154,3 +154,13 @@ def test_indexing_a_table_with_a_missing_key(write_arch, capsys):
     text = "network n(depth=19) : 3x8x8 {\n  let n = {18: 2, 34: 3}[depth]\n  3x3:8*n\n}\n"
     err, line, col, msg = check(write_arch, capsys, text)
     assert (line, col, msg) == (2, 26, "19 is not one of the keys {18, 34}")
+
+
+def test_check_reports_the_errors_of_every_network_in_a_file(write_arch, capsys):
+    text = ("block twoway(a) = (3x3:a | maxpool3x3/2)\n"
+            "network needs(c) : 3x32x32 = 3x3:c\n"  # a parameter without default: checked through uses
+            "network other : 3x32x32 = residual<3x3:32/2> shortcut=identity\n"
+            "network main(k=10) : 3x32x32 = 3x3:16 -> twoway(8) -> fc:k\n")  # the last: gets -D k=5
+    err, line, col, msg = check(write_arch, capsys, text, "-D", "k=5")
+    found = [(int(m["line"]), m["msg"]) for m in HEADER.finditer(err)]
+    assert found == [(3, "residual add needs equal shapes"), (1, "concat needs inputs of equal spatial size")]

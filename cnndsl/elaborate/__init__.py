@@ -19,9 +19,32 @@ def elaborate(program: Program, params: dict[str, Any] | None = None,
     return Elaborator(program).build(program.main(network), params or {}, input_dims)
 
 
+def check_program(program: Program, params: dict[str, Any] | None = None,
+                  input_dims: tuple[int, ...] | None = None) -> list[Graph]:
+    """Elaborate the file's main network with `params` and every other network of the root file
+    that can stand alone (all its parameters have defaults), collecting the errors of all of them;
+    an error met through several networks is reported once."""
+    unresolved = resolve(program)
+    if unresolved:
+        raise CnnDslError(unresolved)
+    main = program.main()
+    graphs, found = [], {}
+    for net in program.networks:
+        if net is not main and any(p.default is None for p in net.params):
+            continue
+        try:
+            graphs.append(Elaborator(program).build(net, (params or {}) if net is main else {}, input_dims))
+        except CnnDslError as exc:
+            for d in exc.diagnostics:
+                found.setdefault((str(d.span), d.message), d)
+    if found:
+        raise CnnDslError(found.values())
+    return graphs
+
+
 def build_graph(path: str | Path, params: dict[str, Any] | None = None,
                 input_dims: tuple[int, ...] | None = None, network: str | None = None) -> Graph:
     return elaborate(load_program(path), params, input_dims, network)
 
 
-__all__ = ["elaborate", "build_graph", "load_program", "Program"]
+__all__ = ["elaborate", "check_program", "build_graph", "load_program", "Program"]
