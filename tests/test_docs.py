@@ -1,4 +1,4 @@
-"""The docs say true things about the files."""
+"""The docs and the packaging say true things about the files."""
 from __future__ import annotations
 
 import re
@@ -17,3 +17,8 @@ def test_zoo_line_counts_match_the_files():
         counted = sum(1 for line in lines if line.strip() and not line.strip().startswith("#"))
         assert (counted, len(lines)) == (int(code), int(total)), name
 
+
+
+def test_the_package_reads_the_grammar_in_grammar_folder():
+    """cnndsl/grammar.lark links to grammar/cnndsl.lark, so a wheel carries the one grammar."""
+    assert (ROOT / "cnndsl" / "grammar.lark").resolve() == (ROOT / "grammar" / "cnndsl.lark").resolve()

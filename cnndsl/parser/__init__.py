@@ -13,7 +13,8 @@ from ..source import SOURCES, Span
 from .build import AstBuilder
 from .postlex import NewlineFilter
 
-GRAMMAR = Path(__file__).resolve().parents[2] / "grammar" / "cnndsl.lark"
+# grammar/cnndsl.lark, through a link inside the package so that a built wheel carries it too
+GRAMMAR = Path(__file__).resolve().parents[1] / "grammar.lark"
 
 # What a terminal is called in an error message.
 TOKEN_NAMES = {
