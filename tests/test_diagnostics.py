@@ -164,3 +164,12 @@ def test_check_reports_the_errors_of_every_network_in_a_file(write_arch, capsys)
     err, line, col, msg = check(write_arch, capsys, text, "-D", "k=5")
     found = [(int(m["line"]), m["msg"]) for m in HEADER.finditer(err)]
     assert found == [(3, "residual add needs equal shapes"), (1, "concat needs inputs of equal spatial size")]
+
+
+@pytest.mark.parametrize("layer, col, message", [
+    ("3x3:16 grops=2", 28, "`conv` has no attribute `grops`"),  # the attribute written on the literal
+    ("7x7:16 p=0", 21, "a 7x7 conv does not fit the 3x4x4 input"),  # the literal, not the unit's conv
+])
+def test_errors_in_a_unit_literal_point_at_the_literal(write_arch, capsys, layer, col, message):
+    err, line, c, msg = check(write_arch, capsys, f"unit = conv -> bn -> relu\nnetwork n : 3x4x4 = {layer}\n")
+    assert (line, c, msg) == (2, col, message)

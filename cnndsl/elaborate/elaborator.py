@@ -31,8 +31,8 @@ RESIDUAL_ATTRS = ("shortcut", "survive")
 class _Override:
     """What `3x3:64/2 groups=2` puts into the `conv` of the file's unit."""
 
-    def __init__(self, kw: dict[str, Any], span: Span):
-        self.kw, self.span, self.used = kw, span, False
+    def __init__(self, kw: dict[str, Any], literal: ast.UnitLayer):
+        self.kw, self.literal, self.span, self.used = kw, literal, literal.span, False
 
 
 class Elaborator:
@@ -298,7 +298,7 @@ class Elaborator:
         if self.override is not None:
             raise error("a `unit` cannot contain a `KxK:C` layer: it is what such a layer expands to", e.span)
         unit, _ = self._unit(e.span.file)
-        outer, self.override = self.override, _Override(kw, e.span)
+        outer, self.override = self.override, _Override(kw, e)
         try:
             out = self.elab(unit, self.globals, x)
             if not self.override.used:
@@ -420,9 +420,11 @@ class Elaborator:
     def _make_op(self, opdef: OpDef, e, inputs: list[str], env: Env, extra=None, args=(), use_override=True) -> str:
         kw = dict(self._unit(e.span.file)[1].get(opdef.name, {}))
         kw.update(extra or {})
+        where = e  # the text an error about this op points at
         if use_override and opdef.name == "conv" and self.override is not None and not self.override.used:
             self.override.used = True
             kw.update(self.override.kw)
+            where = self.override.literal  # `3x3:16 grops=2`: the literal's attributes, not the unit's
         positional = list(opdef.positional)
         # What is written on a layer literal; a layer the elaborator adds (a residual's projection)
         # takes nothing from the construct that asked for it.
@@ -448,7 +450,7 @@ class Elaborator:
                 kw[a.name] = self.ev.eval(a.value, env)
         for attr in getattr(written, "attrs", ()):
             kw[attr.name] = self._attr_value(attr, env)
-        attrs = self._validate(opdef, kw, e)
+        attrs = self._validate(opdef, kw, where)
         if opdef.category == "linear" and len(self.graph[inputs[0]].shape) != 1:
             inputs = [self._add_op(OPS["flatten"], OPS["flatten"].attrs(), inputs, e.span)]
         return self._add_op(opdef, attrs, inputs, e.span)
@@ -478,14 +480,14 @@ class Elaborator:
         if len(g) >= MAX_NODES:
             raise self._too_big(span)
         assert opdef.arity is None or len(inputs) == opdef.arity, (opdef.name, inputs)  # a bug, not user input
+        if self.override is not None:  # a layer of the unit belongs to the `KxK:C` that expanded it
+            span = self.override.span
         ins = [g[i].shape for i in inputs]
         try:
             attrs = opdef.complete(attrs, ins)
             shape = opdef.shape(attrs, ins)
         except OpError as exc:
             raise self._diag(exc, span, inputs) from None
-        if self.override is not None:  # a layer of the unit belongs to the `KxK:C` that expanded it
-            span = self.override.span
         node = g.add(Node(self._node_name(opdef.name), "op", opdef.name, attrs, list(inputs), span, tuple(self.frames)))
         node.meta["shape"] = shape
         return node.id
