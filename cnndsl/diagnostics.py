@@ -65,6 +65,9 @@ class CnnDslError(Exception):
     def format(self) -> str:
         return "\n\n".join(d.format() for d in self.diagnostics)
 
+    def __str__(self) -> str:  # notes may be added as the error passes through block uses
+        return self.format()
+
     @classmethod
     def from_message(cls, message: str) -> "CnnDslError":
         return cls(Diagnostic(message, None))

@@ -173,3 +173,14 @@ def test_check_reports_the_errors_of_every_network_in_a_file(write_arch, capsys)
 def test_errors_in_a_unit_literal_point_at_the_literal(write_arch, capsys, layer, col, message):
     err, line, c, msg = check(write_arch, capsys, f"unit = conv -> bn -> relu\nnetwork n : 3x4x4 = {layer}\n")
     assert (line, c, msg) == (2, col, message)
+
+
+def test_an_error_inside_a_library_block_names_where_it_was_used(write_arch, capsys):
+    text = 'include "std.arch"\nblock b(c, s=1) = 3x3:c/s\nnetwork n : 3x32x32 = 3x3:16 -> stage(b, 16, 2.5)\n'
+    assert main(["check", str(write_arch(text))]) == 1
+    err = capsys.readouterr().err
+    first = HEADER.search(err)
+    assert first["msg"] == "a repeat count must be an integer, got a number (1.5)"
+    assert first["file"] == "<std>/std.arch"  # `b(c)*(n-1)` in the standard library's `stage`
+    assert re.search(r"note: in `stage\(b, 16, 2\.5\)`, used at .*test\.arch:3:33", err)
+    assert "note: `stage` is defined at <std>/std.arch" in err

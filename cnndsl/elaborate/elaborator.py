@@ -28,6 +28,16 @@ SHORTCUTS = WORDS["shortcut"]
 RESIDUAL_ATTRS = ("shortcut", "survive")
 
 
+MAX_USE_NOTES = 12  # a runaway recursion would otherwise list every level
+
+
+def _add_use_site(exc: CnnDslError, label: str, use: Span, block: ast.BlockDef) -> None:
+    """Innermost first, like a traceback: `in bottleneck(128, s=2), used at ...`."""
+    for d in exc.diagnostics:
+        if len(d.notes) < MAX_USE_NOTES:
+            d.notes += [Note(f"in `{label}`, used", use), Note(f"`{block.name}` is defined", block.span)]
+
+
 class _Override:
     """What `3x3:64/2 groups=2` puts into the `conv` of the file's unit."""
 
@@ -369,7 +379,7 @@ class Elaborator:
     def _call_block(self, block: ast.BlockDef, args, shown, use, x, multi: bool = False):
         if len(self.frames) >= MAX_DEPTH:
             raise error(f"blocks nest more than {MAX_DEPTH} deep: does `{block.name}` call itself without end?",
-                        use.span, notes=[Note(f"`{f.label}`", f.use) for f in self.frames[-3:]])
+                        use.span)  # the block uses it passes through on its way out add the chain
         given = {block.input_name: self.graph[x].shape[0]} if block.input_name else {}
         bound = self._bind(block, args, use.span, given)
         written = (show(v) if n is None else f"{n}={show(v)}" for n, v, _ in shown)  # `bottleneck(128, s=2)`
@@ -379,6 +389,9 @@ class Elaborator:
             self.body_envs.append(env)
             try:
                 current, outputs = self._run_body(block.body, env, x, allow_multi=multi)
+            except CnnDslError as exc:  # say where the block was used, whatever went wrong inside
+                _add_use_site(exc, label, use.span, block)
+                raise
             finally:
                 self.body_envs.pop()
         outputs = outputs or [("output", current)]
@@ -501,12 +514,7 @@ class Elaborator:
         details = list(exc.details)
         if len(inputs) > 1:
             details = [f"input {i + 1}: {fmt(g[n].shape)} from `{n}` ({g[n].span})" for i, n in enumerate(inputs)]
-        notes = []
-        for f in reversed(self.frames):
-            if f.kind == "block":
-                notes.append(Note(f"in `{f.label}`, used", f.use))
-                notes.append(Note(f"`{f.label.split('(')[0]}` is defined", f.defined))
-        return CnnDslError(Diagnostic(exc.args[0], span, details=details, notes=notes, help=exc.help))
+        return CnnDslError(Diagnostic(exc.args[0], span, details=details, help=exc.help))
 
     # ------------------------------------------------------------ naming, units, helpers
     def _path(self) -> str:
