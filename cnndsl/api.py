@@ -28,14 +28,14 @@ def check(path: str | Path, *, input: str | tuple[int, ...] | None = None, **par
 
 
 def report(path: str | Path, **kw: Any):
-    from .backends.report import build_report
+    from .views.report import build_report
     return build_report(analyze(path, **kw))
 
 
 def load(path: str | Path, *, input: str | tuple[int, ...] | None = None, network: str | None = None,
          **params: Any):
     """Compile a `.arch` file to a `torch.nn.Module`, e.g. `load("archs/resnet50.arch", num_classes=10)`."""
-    from .backends.torch_module import to_module
+    from .lower.torch_module import to_module
     return to_module(analyze(path, input=input, network=network, **params))
 
 

@@ -134,7 +134,7 @@ def cmd_check(args) -> int:
 
 def cmd_compile(args) -> int:
     from .api import analyze
-    from .backends.report import build_report, format_table
+    from .views.report import build_report, format_table
     diagram = getattr(args, "diagram", None)
     if diagram:
         _check_diagram_target(diagram)
@@ -153,7 +153,7 @@ def cmd_compile(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from .backends import compare
+    from .views import compare
     rows = compare.rows(args.files, convention=args.convention, batch=args.batch, dtype=args.dtype)
     if args.measure:
         compare.measure(rows, args.files, devices=args.device, batch=args.batch, repeat=args.repeat)
@@ -170,7 +170,7 @@ def cmd_compare(args) -> int:
 
 
 def _emit_python(graph, report, path: Path) -> None:
-    from .backends.python_source import to_source
+    from .lower.python_source import to_source
     path.write_text(to_source(graph))
 
 
@@ -179,7 +179,7 @@ def _emit_json(graph, report, path: Path) -> None:
 
 
 def _emit_onnx(graph, report, path: Path) -> None:
-    from .backends.onnx import export_onnx
+    from .lower.onnx import export_onnx
     export_onnx(graph, path)
 
 
@@ -194,25 +194,25 @@ def cmd_render(args) -> int:
     if args.output:
         _write_diagram(graph, args, args.output)
     else:
-        from .backends.graphviz import to_dot
+        from .views.graphviz import to_dot
         sys.stdout.write(to_dot(graph, _drawing(args), args.rankdir, legend=not args.no_legend))
     return 0
 
 
 def _check_diagram_target(target: str) -> None:
     """Fail before the (possibly long) analysis if the file name or a missing `dot` rules it out."""
-    from .backends.graphviz import find_dot, format_of
+    from .views.graphviz import find_dot, format_of
     if format_of(target) is not None:
         find_dot()
 
 
 def _drawing(args):
-    from .backends.diagram import Options
+    from .views.diagram import Options
     return Options(depth=args.depth, unroll=args.unroll, fold=not args.unfold, params=args.params, macs=args.macs)
 
 
 def _write_diagram(graph, args, target: str) -> None:
-    from .backends.graphviz import format_of, to_dot, write_diagram
+    from .views.graphviz import format_of, to_dot, write_diagram
     text = to_dot(graph, _drawing(args), args.rankdir, legend=not args.no_legend)
     write_atomic(Path(target), lambda path: write_diagram(text, path, format_of(target)))
     print(f"wrote {target}", file=sys.stderr)

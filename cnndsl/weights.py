@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .backends.torch_module import CompiledNetwork
+from .lower.torch_module import CompiledNetwork
 
 
 class WeightMismatch(ValueError):

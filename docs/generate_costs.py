@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from cnndsl.api import analyze  # noqa: E402
-from cnndsl.backends import compare  # noqa: E402
-from cnndsl.backends.chart import to_png, to_svg  # noqa: E402
-from cnndsl.backends.report import Report, build_report, format_table  # noqa: E402
+from cnndsl.views import compare  # noqa: E402
+from cnndsl.views.chart import to_png, to_svg  # noqa: E402
+from cnndsl.views.report import Report, build_report, format_table  # noqa: E402
 from cnndsl.passes import CONVENTIONS  # noqa: E402
 
 DOCS = ROOT / "docs"

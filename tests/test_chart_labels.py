@@ -1,4 +1,4 @@
-"""The bubble chart's label placer and drawing order (cnndsl/backends/labels.py, chart.py): no
+"""The bubble chart's label placer and drawing order (cnndsl/views/labels.py, chart.py): no
 overlapping labels on a crowded input, every network named on the chart or in its footnote, the
 same output for the same input, and a text-width estimate that real fonts do not exceed."""
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from cnndsl.backends.chart import LABEL_PX, Point, bubble_chart, to_svg
-from cnndsl.backends.labels import CENTRE, HEIGHT, Box, Bubble, place_labels, text_width
+from cnndsl.views.chart import LABEL_PX, Point, bubble_chart, to_svg
+from cnndsl.views.labels import CENTRE, HEIGHT, Box, Bubble, place_labels, text_width
 
 NS = "{http://www.w3.org/2000/svg}"
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,8 +9,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import cnndsl
-from cnndsl.backends.compare import Comparison
-from cnndsl.backends.report import Report, build_report
+from cnndsl.views.compare import Comparison
+from cnndsl.views.report import Report, build_report
 from cnndsl.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,7 +21,7 @@ import torchvision
 from torch.utils.flop_counter import FlopCounterMode
 
 import cnndsl
-from cnndsl.backends.torch_module import module_key
+from cnndsl.lower.torch_module import module_key
 from costs_snippets import FIRE, MIX
 
 ARCHS = Path(__file__).resolve().parents[1] / "archs"

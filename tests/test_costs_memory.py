@@ -17,8 +17,8 @@ import pytest
 import torch
 
 import cnndsl
-from cnndsl.backends.report import build_report
-from cnndsl.backends.torch_module import module_key
+from cnndsl.views.report import build_report
+from cnndsl.lower.torch_module import module_key
 from cnndsl.measure import live_bytes_per_layer, saved_tensor_bytes
 from costs_snippets import FIRE, MIX
 

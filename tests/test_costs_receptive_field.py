@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 import cnndsl
-from cnndsl.backends.torch_module import module_key
+from cnndsl.lower.torch_module import module_key
 from cnndsl.measure import gradient_extents
 from costs_snippets import FIRE, MIX
 

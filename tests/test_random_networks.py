@@ -12,8 +12,8 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import cnndsl
-from cnndsl.backends.report import build_report
-from cnndsl.backends.torch_module import module_key, to_module
+from cnndsl.views.report import build_report
+from cnndsl.lower.torch_module import module_key, to_module
 from cnndsl.diagnostics import CnnDslError
 from cnndsl.measure import live_bytes_per_layer, saved_tensor_bytes
 

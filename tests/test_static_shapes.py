@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import cnndsl
-from cnndsl.backends.torch_module import module_key, to_module
+from cnndsl.lower.torch_module import module_key, to_module
 
 ARCHS = sorted((Path(__file__).resolve().parents[1] / "archs").glob("*.arch"))
 

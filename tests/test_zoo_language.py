@@ -123,7 +123,7 @@ def test_survive_must_be_a_probability(write_arch):
 
 
 def test_droppath_modes():
-    from cnndsl.backends.torch_layers import DropPath
+    from cnndsl.lower.torch_layers import DropPath
     torch.manual_seed(0)
     x = torch.ones(1000, 1, 1, 1)
     rows = DropPath(0.7, "row").train()(x)
@@ -148,7 +148,7 @@ def test_a_pre_activation_unit_projects_with_a_bare_conv(write_arch):
 def test_new_ops_lower_to_python_source_that_agrees_with_the_module(tmp_path):
     from pathlib import Path
 
-    from cnndsl.backends.python_source import to_source
+    from cnndsl.lower.python_source import to_source
     archs = Path(__file__).resolve().parents[1] / "archs"
     for name, size in (("lenet5", None), ("resnet110_sd", (3, 8, 8))):
         graph = cnndsl.analyze(archs / f"{name}.arch", input=size)

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 import cnndsl
-from cnndsl.backends.torch_layers import DropPath, Join
+from cnndsl.lower.torch_layers import DropPath, Join
 
 ARCHS = Path(__file__).resolve().parents[1] / "archs"
 

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import cnndsl
-from cnndsl.backends.torch_module import to_module
+from cnndsl.lower.torch_module import to_module
 
 ARCHS = sorted((Path(__file__).resolve().parents[1] / "archs").glob("*.arch"))
 CIFAR = ("_cifar", "preact_resnet", "wrn", "resnext29", "resnet110_sd", "nin")

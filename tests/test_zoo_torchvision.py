@@ -15,7 +15,7 @@ import torchvision.models as tvm
 from torch.utils.flop_counter import FlopCounterMode
 
 import cnndsl
-from cnndsl.backends.torch_module import to_module
+from cnndsl.lower.torch_module import to_module
 from cnndsl.weights import load_torchvision
 
 ARCHS = Path(__file__).resolve().parents[1] / "archs"

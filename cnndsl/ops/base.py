@@ -33,7 +33,7 @@ class NoAttrs(Attrs):
 
 @dataclass(frozen=True)
 class Lowering:
-    """How an op becomes PyTorch: a class (in `torch.nn` or `cnndsl.backends.torch_layers`) and
+    """How an op becomes PyTorch: a class (in `torch.nn` or `cnndsl.lower.torch_layers`) and
     its constructor arguments. The module backend instantiates it; the source backend prints it."""
 
     cls: str  # "nn.Conv2d" or "layers.Concat"

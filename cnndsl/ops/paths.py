@@ -1,7 +1,7 @@
 """Ops that drop paths in training: stochastic depth and FractalNet's join.
 
 Both are identities for shapes, parameters and MACs; they differ between training and evaluation,
-which is what the lowering's module implements (see `cnndsl.backends.torch_layers`)."""
+which is what the lowering's module implements (see `cnndsl.lower.torch_layers`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,0 +1,2 @@
+"""Views of an analysed graph: the JSON/text report, comparisons and charts, diagrams. None of them
+imports torch."""
