@@ -5,6 +5,7 @@ import torch."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import tempfile
@@ -84,6 +85,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", action="append", metavar="cpu|cuda",
                    help="where to time with --measure (repeatable; default cpu, and cuda when available)")
     p.add_argument("--repeat", type=int, default=10, help="timed forward passes per network with --measure")
+    for name in COMMAND_MODULES:
+        COMMANDS.update(importlib.import_module(name).register(sub))
     return parser
 
 
@@ -236,6 +239,10 @@ def write_atomic(target: Path, write) -> None:
 
 COMMANDS = {"check": cmd_check, "compile": cmd_compile, "summary": cmd_compile, "render": cmd_render,
             "compare": cmd_compare}
+
+# Commands that live in modules of their own: each has `register(subparsers) -> {name: handler}`, and
+# imports what it needs (torch, pygls, ...) inside its handlers, so `cnndsl check` stays light.
+COMMAND_MODULES: tuple[str, ...] = ()
 
 if __name__ == "__main__":
     sys.exit(main())
