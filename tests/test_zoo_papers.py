@@ -99,9 +99,9 @@ def test_lenet5_layer_by_layer():
     Connections of a conv or fc layer are its multiply-accumulates plus one bias term per output."""
     layers = _report("lenet5").layers
     groups = {"C1": ["conv1"], "S2": ["subsample1.affine1"],
-              "C3": [f"concat1.b{i}.conv1" for i in range(1, 17)], "S4": ["subsample2.affine1"],
-              "C5": ["conv2"], "F6": ["fc1"]}
-    by_name = {layer.name: layer for layer in layers}
+              "C3": [f"conv{i}" for i in range(2, 18)], "S4": ["subsample2.affine1"],
+              "C5": ["conv18"], "F6": ["fc1"]}
+    by_name = {layer.name.removeprefix("lenet5."): layer for layer in layers}
     params = {g: sum(by_name[n].params for n in names) for g, names in groups.items()}
     assert params == {"C1": 156, "S2": 12, "C3": 1_516, "S4": 32, "C5": 48_120, "F6": 10_164}
     connections = {g: sum(by_name[n].macs + math.prod(by_name[n].shape) for n in names)
@@ -168,7 +168,10 @@ def _linear_decay(l: int, p_last: float = 0.5) -> float:
 def test_stochastic_depth_survival_probabilities_are_in_the_report():
     rows = [layer for layer in _report("resnet110_sd").layers if layer.op == "droppath"]
     assert [row.attrs["survive"] for row in rows] == pytest.approx([_linear_decay(l) for l in range(1, L_SD + 1)])
-    assert all(row.name.endswith(".residual1.droppath1") for row in rows)  # on each residual branch
+    # on each residual branch: the layer before it is the body's last bn, the one after the add
+    names = {layer.name: layer for layer in _report("resnet110_sd").layers}
+    assert all(row.inputs[0].endswith(".bn2") and row.name.endswith(".droppath1") for row in rows)
+    assert all(any(layer.op == "add" and row.name in layer.inputs for layer in names.values()) for row in rows)
     assert "p=0.5 " in rows[-1].label and "54 of 54" in rows[-1].label
 
 
@@ -308,6 +311,7 @@ def test_googlenet_2014_as_the_paper_draws_it():
                "inc9": 71}  # 3a 3b 4a 4b 4c 4d 4e 5b
     rows: dict[str, int] = {}
     for layer in report.layers:
-        rows[layer.name.split(".")[0]] = rows.get(layer.name.split(".")[0], 0) + layer.macs
+        top = layer.name.split(".")[1]  # the network's own layer or block use
+        rows[top] = rows.get(top, 0) + layer.macs
     assert all(abs(rows[k] - m * 10**6) < 10**6 for k, m in printed.items()), {k: rows[k] for k in printed}
     assert abs(rows["conv2"] + rows["conv3"] - 360 * 10**6) < 10**6  # the table's second convolution row

@@ -54,6 +54,7 @@ class Elaborator:
         self.frames: list[Frame] = []
         self.paths: list[str] = []  # the dotted node-name prefix of each frame, kept with `frames`
         self.counters: dict[tuple[str, str], int] = {}
+        self.taken: dict[str, set[str]] = {}  # the names in use under each path
         self.body_envs: list[Env] = []
         self.override: _Override | None = None
         self.groups = 0
@@ -141,7 +142,7 @@ class Elaborator:
             if ref is not None and self.program.blocks[ref.name].is_network:
                 args = chain.args if isinstance(chain, ast.CallLayer) else ()
                 return self._call_block(self.program.blocks[ref.name], *self._ref_args(ref, args, env), chain, x,
-                                        multi=True)
+                                        multi=True, transparent=not self.frames)
         return self.elab(chain, env, x, start=True), None
 
     def _tensor(self, name: str, env: Env, span: Span) -> str:
@@ -222,10 +223,10 @@ class Elaborator:
 
     def _merge(self, e, branches, env, x) -> str:
         opdef = OPS[e.kind]
-        with self._frame(Frame("merge", self._scope_name(e.kind), e.kind, e.span)):
+        with self._frame(Frame("merge", "", e.kind, e.span)):
             outs = []
             for j, (branch, branch_env) in enumerate(branches, 1):
-                with self._frame(Frame("branch", f"b{j}", f"branch {j}", branch.span)):
+                with self._frame(Frame("branch", "", f"branch {j}", branch.span, index=j - 1)):
                     outs.append(self.elab(branch, branch_env, x))
             attrs = self._validate(opdef, {a.name: self._attr_value(a, env) for a in e.attrs}, e)
             if opdef.flattens:
@@ -243,7 +244,7 @@ class Elaborator:
         return list(node.inputs)
 
     def _Combinator(self, e: ast.Combinator, env, x, start):
-        with self._frame(Frame(e.kind, self._scope_name(e.kind), e.kind, e.span)):
+        with self._frame(Frame(e.kind, "", e.kind, e.span)):
             if e.kind == "dense":
                 if e.second is not None or e.attrs:
                     raise error("`dense<body>` takes one body and no attributes", e.span)
@@ -376,7 +377,7 @@ class Elaborator:
     def _eval_args(self, args, env):
         return [(a.name, self.ev.eval(a.value, env), a.span) for a in args]
 
-    def _call_block(self, block: ast.BlockDef, args, shown, use, x, multi: bool = False):
+    def _call_block(self, block: ast.BlockDef, args, shown, use, x, multi: bool = False, transparent: bool = False):
         if len(self.frames) >= MAX_DEPTH:
             raise error(f"blocks nest more than {MAX_DEPTH} deep: does `{block.name}` call itself without end?",
                         use.span)  # the block uses it passes through on its way out add the chain
@@ -385,7 +386,11 @@ class Elaborator:
         written = (show(v) if n is None else f"{n}={show(v)}" for n, v, _ in shown)  # `bottleneck(128, s=2)`
         label = f"{block.name}({', '.join(written)})" if shown else block.name
         env = self.globals.child(bound)
-        with self._frame(Frame("block", self._scope_name(block.name), label, use.span, block.span)):
+        # A network that is nothing but a call of another (`network resnet50 = resnet(depth=50)`) is
+        # that network: its call adds no component to the names, so modules are `stage1...`.
+        name = "" if transparent else self._unique(block.name.lstrip("_") or "block")
+        frame = Frame("block", name, label, use.span, block.span, params=tuple(bound.items()))
+        with self._frame(frame):
             self.body_envs.append(env)
             try:
                 current, outputs = self._run_body(block.body, env, x, allow_multi=multi)
@@ -520,18 +525,26 @@ class Elaborator:
     def _path(self) -> str:
         return self.paths[-1] if self.paths else ""
 
-    def _count(self, base: str) -> int:
-        key = (self._path(), base)
-        self.counters[key] = self.counters.get(key, 0) + 1
-        return self.counters[key]
+    def _unique(self, base: str) -> str:
+        """The next free `base<n>` among the names of the current block: layers and block uses share
+        one namespace (they become attributes of one module), so `conv1` the layer and `conv1` the
+        use of a block named `conv` cannot both exist, whatever the block names are."""
+        path = self._path()
+        taken = self.taken.setdefault(path, set())
+        n = self.counters.get((path, base), 0)
+        while True:
+            n += 1
+            name = f"{base}{n}" if not base[-1:].isdigit() else f"{base}_{n}"
+            if name not in taken:
+                break
+        self.counters[(path, base)] = n
+        taken.add(name)
+        return name
 
     def _node_name(self, op: str) -> str:
         path = self._path()
-        name = f"{op}{self._count(op)}"
+        name = self._unique(op)
         return f"{path}.{name}" if path else name
-
-    def _scope_name(self, base: str) -> str:
-        return f"{base}{self._count('scope:' + base)}"
 
     @contextmanager
     def _frame(self, frame: Frame):

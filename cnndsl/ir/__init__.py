@@ -24,14 +24,19 @@ KINDS = ("input", "op", "output")
 class Frame:
     """One step of the way from the network to a node: a block use, a combinator, a repetition."""
 
-    kind: str  # "block", "residual", "dense", "merge", "repeat"
-    name: str  # path component, e.g. "bottleneck3"; "" for frames that add none (repeat)
+    kind: str  # "block", "residual", "dense", "merge", "branch", "repeat"
+    # the component it adds to node names, e.g. "bottleneck3": block uses, which become modules;
+    # "" for every other frame (their layers belong to the enclosing block's module)
+    name: str
     label: str  # what a person calls it, e.g. "bottleneck(128, s=2)"
     use: Span  # where it was used
     defined: Span | None = None  # where its definition is (blocks)
     index: int = 0  # repetition: which copy, from 0
     count: int = 1  # repetition: how many copies
     group: int = 0  # identity of the construct across its copies
+    # blocks: the values its parameters were bound to, in definition order (what the lowering
+    # names a module's constructor arguments after)
+    params: tuple[tuple[str, Any], ...] = field(default=(), compare=False, hash=False)
 
 
 @dataclass
@@ -94,6 +99,12 @@ class Graph:
 
     def ops(self) -> Iterator[Node]:
         return (n for n in self._nodes.values() if n.kind == "op")
+
+    def qualname(self, node_id: str) -> str:
+        """The name a report gives a layer: the network's name, then the layer's module path
+        (`resnet50.stage1.bottleneck1.conv1` is `model.get_submodule("stage1.bottleneck1.conv1")`).
+        Inputs and outputs keep their own names."""
+        return f"{self.name}.{node_id}" if self._nodes[node_id].kind == "op" else node_id
 
     def users(self, node_id: str) -> list[str]:
         return list(self.nx.successors(node_id))

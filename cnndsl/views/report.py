@@ -26,7 +26,7 @@ class LayerMemory(BaseModel):
 
 
 class LayerReport(BaseModel):
-    name: str
+    name: str  # the network's name, then the layer's module path in the compiled PyTorch module
     op: str
     label: str
     category: str
@@ -96,8 +96,8 @@ def build_report(graph: Graph, *, batch: int = 1, dtype: str = "float32") -> Rep
 
 def _layer(graph: Graph, node) -> LayerReport:
     return LayerReport(
-        name=node.id, op=node.op, label=node.opdef.label(node.attrs), category=node.opdef.category,
-        inputs=list(node.inputs), shape=list(node.shape), params=node.meta["params"],
+        name=graph.qualname(node.id), op=node.op, label=node.opdef.label(node.attrs), category=node.opdef.category,
+        inputs=[graph.qualname(i) for i in node.inputs], shape=list(node.shape), params=node.meta["params"],
         buffers=node.meta["buffers"], macs=node.meta["macs"], flops=node.meta["flops"],
         source=str(node.span), line=node.span.line if node.span else 0,
         scope=[f.label for f in node.scope if f.kind == "block"],
@@ -160,7 +160,7 @@ def format_table(report: Report, convention: str = "torchvision") -> str:
     header = "MACs" if convention == "torchvision" else convention
     rows = [("layer", "op", "output", "params", header, "rf/stride", "saved", "source")]
     for layer in report.layers:
-        rows.append((layer.name, layer.label, fmt(layer.shape), f"{layer.params:,}", f"{count(layer):,}",
+        rows.append((layer.name.split(".", 1)[1], layer.label, fmt(layer.shape), f"{layer.params:,}", f"{count(layer):,}",
                      fmt_rf(layer.rf), fmt_bytes(layer.memory.saved_bytes) if layer.memory.saved_bytes else "",
                      layer.source.rsplit(":", 1)[0]))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
