@@ -12,7 +12,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .lower.torch_module import CompiledNetwork
 
 
 class WeightMismatch(ValueError):
@@ -20,7 +19,10 @@ class WeightMismatch(ValueError):
 
 
 def _stateful(module: nn.Module) -> bool:
-    return any(True for _ in module.parameters(recurse=False)) or any(True for _ in module.buffers(recurse=False))
+    """A layer with weights or statistics: something its `state_dict` holds (persistent buffers
+    only: a constant index a module keeps for itself is not a weight)."""
+    return any(True for _ in module.parameters(recurse=False)) or \
+        any(name not in module._non_persistent_buffers_set for name, _ in module.named_buffers(recurse=False))
 
 
 def execution_order(model: nn.Module, example: torch.Tensor) -> list[tuple[str, nn.Module]]:
@@ -54,14 +56,15 @@ def execution_order(model: nn.Module, example: torch.Tensor) -> list[tuple[str, 
     return order
 
 
-def load_torchvision(network: CompiledNetwork, model: nn.Module) -> CompiledNetwork:
-    """Copy `model`'s parameters and buffers into `network`, in place; returns `network`."""
-    ours = [(k, m) for k, m in network.layers.items() if _stateful(m)]
+def load_torchvision(network: nn.Module, model: nn.Module) -> nn.Module:
+    """Copy `model`'s parameters and buffers into `network` (a compiled network), in place;
+    returns `network`. Layers pair up in the order each network runs them."""
     device = next(model.parameters()).device
     example = torch.randn(2, *network.input_shape, device=device)
-    theirs = execution_order(model, example)
+    ours, theirs = execution_order(network, example), execution_order(model, example)
     if len(ours) != len(theirs):
-        raise WeightMismatch(f"the compiled network has {len(ours)} layers with weights, the model has {len(theirs)}")
+        raise WeightMismatch(f"the compiled network has {len(ours)} layers with weights, the model has {len(theirs)}"
+                             + _first_difference(ours, theirs))
     with torch.no_grad():
         for (our_name, our), (their_name, their) in zip(ours, theirs):
             mine, other = our.state_dict(), their.state_dict()
@@ -71,3 +74,10 @@ def load_torchvision(network: CompiledNetwork, model: nn.Module) -> CompiledNetw
                 raise WeightMismatch(f"`{our_name}` {shapes} does not match torchvision's `{their_name}` {other_shapes}")
             our.load_state_dict(other)
     return network
+
+
+def _first_difference(ours, theirs) -> str:
+    for (a, m), (b, n) in zip(ours, theirs):
+        if {k: v.shape for k, v in m.state_dict().items()} != {k: v.shape for k, v in n.state_dict().items()}:
+            return f"; the first pair that disagrees is our `{a}` and their `{b}`"
+    return ""

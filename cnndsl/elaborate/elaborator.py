@@ -15,6 +15,7 @@ from ..ir import Frame, Graph, Node
 from ..ops import ALIASES, OPS, OpDef, OpError, fmt, layer_names, lookup
 from ..ops.paths import LinearDecay
 from ..parser import parse
+from ..rewrite import rewrite
 from ..source import Span
 from .program import Program, file_info
 from .resolve import WORDS
@@ -88,7 +89,7 @@ class Elaborator:
             out.meta["shape"] = g[node_id].shape
             out.meta["name"] = name
         resolve_schedules(g)
-        return g
+        return rewrite(g)
 
     def _inherited_dims(self, main: ast.BlockDef):
         """`network resnet50 = resnet(depth=50)` takes the input shape of the network it names."""

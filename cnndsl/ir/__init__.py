@@ -71,6 +71,7 @@ class Graph:
         self.outputs: list[str] = []
         self.params: dict[str, Any] = {}  # the network parameters it was built with
         self.source: str | None = None
+        self.warnings: list[Any] = []  # Diagnostics of severity "warning" met while building it
 
     def add(self, node: Node) -> Node:
         assert node.kind in KINDS and node.id not in self._nodes
@@ -84,6 +85,15 @@ class Graph:
     def remove(self, node_id: str) -> None:
         """Drop a node no other node uses (a rewrite during elaboration)."""
         assert not self.users(node_id)
+        del self._nodes[node_id]
+        self.nx.remove_node(node_id)
+
+    def bypass(self, node_id: str) -> None:
+        """Drop a layer that returns its first input (a rewrite): its users read that input instead."""
+        node, source = self._nodes[node_id], self._nodes[node_id].inputs[0]
+        for user in self.users(node_id):
+            self._nodes[user].inputs = [source if i == node_id else i for i in self._nodes[user].inputs]
+            self.nx.add_edge(source, user)
         del self._nodes[node_id]
         self.nx.remove_node(node_id)
 

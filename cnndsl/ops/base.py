@@ -33,11 +33,20 @@ class NoAttrs(Attrs):
 
 @dataclass(frozen=True)
 class Lowering:
-    """How an op becomes PyTorch: a class (in `torch.nn` or `cnndsl.lower.torch_layers`) and
-    its constructor arguments. The module backend instantiates it; the source backend prints it."""
+    """How an op becomes PyTorch code (`cnndsl.lower` prints it; `load` runs what it printed).
 
-    cls: str  # "nn.Conv2d" or "layers.Concat"
+    Either a module, built in `__init__` as `cls(**kwargs)` and called in `forward` (with its inputs
+    as one list when `list_input`), or an expression written straight into `forward` (`inline`: the
+    input expressions -> one call, e.g. `torch.cat([a, b], 1)`). The first `positional` arguments
+    are written without their names, and an argument equal to its entry in `defaults` is left out,
+    as a person would write them: `nn.Conv2d(64, 128, 3, stride=2, padding=1, bias=False)`."""
+
+    cls: str = ""  # "nn.Conv2d" (torch.nn) or a helper of cnndsl.lower.runtime ("DropPath")
     kwargs: dict[str, Any] = field(default_factory=dict)
+    positional: int = 0
+    defaults: dict[str, Any] = field(default_factory=dict)
+    inline: Callable[[list[str]], str] | None = None
+    list_input: bool = False
 
 
 def zero(a: Any, ins: list[Shape], out: Shape) -> int:
@@ -94,6 +103,10 @@ def never(a: Any, training: bool) -> bool:
     return False
 
 
+def does_something(a: Any, ins: list[Shape]) -> bool:
+    return False
+
+
 # The kinds of operations besides conv/linear MACs, one count per elementary operation (docs/costs.md).
 OTHER_OPS = ("bias", "norm", "act", "pool", "add")
 
@@ -119,6 +132,10 @@ class OpDef:
     window: Callable[[Any, list[Shape], Shape], Window | None] = pointwise  # None: each position sees its own
     saved: Callable[[Any, list[Shape], Shape], tuple[Saved, ...]] = saves_nothing  # kept for backward (training)
     view: Callable[[Any, bool], bool] = never  # (attrs, training) -> the output is input 0 or a view of it
+    # (attrs, input shapes) -> the layer returns its input unchanged (p=0 dropout, a one-input
+    # merge, a stride-1 shortcut that pads nothing): elaboration leaves such layers out
+    noop: Callable[[Any, list[Shape]], bool] = does_something
+    inplace: bool = False  # the module can overwrite its input (`inplace=True`) where that is dead
 
 
 # ---------------------------------------------------------------- helpers shared by rules

@@ -25,8 +25,8 @@ def _select_shape(a: SelectAttrs, ins):
 SELECT = OpDef(
     name="select", category="reshape", attrs=SelectAttrs, positional=("channels",),
     shape=_select_shape, label=lambda a: "select " + ",".join(map(str, a.channels)),
-    lower=lambda a, ins: Lowering("layers.Select", dict(channels=list(a.channels))),
-    saved=lambda a, ins, out: (Saved("own", elements=len(a.channels), itemsize=8, per_sample=False),),  # int64 index
+    lower=lambda a, ins: Lowering("Select", dict(channels=list(a.channels)), positional=1),
+    # the int64 index autograd keeps is the module's buffer, not an activation
 )
 
 
@@ -43,7 +43,7 @@ class AffineAttrs(Attrs):
 AFFINE = OpDef(
     name="affine", category="norm", attrs=AffineAttrs, shape=_affine_shape, label=lambda a: "affine",
     params=lambda a, ins, out: 2 * ins[0][0],
-    lower=lambda a, ins: Lowering("layers.Affine", dict(channels=ins[0][0])),
+    lower=lambda a, ins: Lowering("Affine", dict(channels=ins[0][0]), positional=1),
     other_ops=lambda a, ins, out: {"norm": 2 * numel(out)},  # a scale and a shift per element, as BN
     saved=lambda a, ins, out: (INPUT,),  # x * weight keeps x for the weight's gradient
 )

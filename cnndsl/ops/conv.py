@@ -44,9 +44,10 @@ CONV = OpDef(
     complete=_conv_complete, shape=_conv_shape, label=_conv_label,
     params=lambda a, ins, out: a.out * ins[0][0] // a.groups * a.k[0] * a.k[1] + (a.out if a.bias else 0),
     macs=lambda a, ins, out: numel(out) * ins[0][0] // a.groups * a.k[0] * a.k[1],
-    lower=lambda a, ins: Lowering("nn.Conv2d", dict(
-        in_channels=ins[0][0], out_channels=a.out, kernel_size=a.k, stride=a.s, padding=a.p,
-        dilation=a.d, groups=a.groups, bias=a.bias)),
+    lower=lambda a, ins: Lowering(
+        "nn.Conv2d", dict(in_channels=ins[0][0], out_channels=a.out, kernel_size=a.k, stride=a.s, padding=a.p,
+                          dilation=a.d, groups=a.groups, bias=a.bias),
+        positional=3, defaults=dict(stride=(1, 1), padding=(0, 0), dilation=1, groups=1, bias=True)),
     other_ops=lambda a, ins, out: {"bias": numel(out)} if a.bias else {},  # one add per output element
     window=lambda a, ins, out: Window(a.k, a.s, a.p, (a.d, a.d)),
     saved=lambda a, ins, out: (INPUT,),  # convolution_backward needs the input (and the weight)
@@ -69,7 +70,8 @@ FC = OpDef(
     shape=_fc_shape, label=lambda a: f"fc {a.out}",
     params=lambda a, ins, out: ins[0][0] * a.out + (a.out if a.bias else 0),
     macs=lambda a, ins, out: ins[0][0] * a.out,
-    lower=lambda a, ins: Lowering("nn.Linear", dict(in_features=ins[0][0], out_features=a.out, bias=a.bias)),
+    lower=lambda a, ins: Lowering("nn.Linear", dict(in_features=ins[0][0], out_features=a.out, bias=a.bias),
+                                  positional=2, defaults=dict(bias=True)),
     other_ops=lambda a, ins, out: {"bias": a.out} if a.bias else {},
     saved=lambda a, ins, out: (INPUT,),  # addmm/mm keep the input (and the weight)
 )
@@ -84,7 +86,7 @@ RBF = OpDef(
     # No MACs: the conv/linear convention counts matrix products, which is what FlopCounterMode sees;
     # a squared distance is a subtraction, a square and a sum per (input, prototype) pair.
     other_ops=lambda a, ins, out: {"add": 2 * ins[0][0] * a.out},
-    lower=lambda a, ins: Lowering("layers.RBF", dict(in_features=ins[0][0], out_features=a.out)),
+    lower=lambda a, ins: Lowering("RBF", dict(in_features=ins[0][0], out_features=a.out), positional=2),
     saved=lambda a, ins, out: (Saved("own", elements=ins[0][0] * a.out),),  # (x - w) ** 2 keeps x - w
 )
 

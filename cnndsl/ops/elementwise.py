@@ -24,7 +24,8 @@ BN = OpDef(
     label=lambda a: "bn",
     params=lambda a, ins, out: 2 * ins[0][0],
     buffers=lambda a, ins, out: 2 * ins[0][0] + 1,  # running mean, running var, num_batches_tracked
-    lower=lambda a, ins: Lowering("nn.BatchNorm2d", dict(num_features=ins[0][0], eps=a.eps, momentum=a.momentum)),
+    lower=lambda a, ins: Lowering("nn.BatchNorm2d", dict(num_features=ins[0][0], eps=a.eps, momentum=a.momentum),
+                                  positional=1, defaults=dict(eps=1e-5, momentum=0.1)),
     other_ops=lambda a, ins, out: {"norm": 2 * numel(out)},  # inference: a scale and a shift per element
     # training keeps the input and the batch mean and inverse std of each channel
     saved=lambda a, ins, out: (INPUT, Saved("own", elements=2 * out[0], per_sample=False)),
@@ -48,19 +49,21 @@ def _lrn_saved(a: LrnAttrs, ins, out) -> tuple[Saved, ...]:
 LRN = OpDef(
     name="lrn", category="norm", attrs=LrnAttrs, positional=("size",), shape=same,
     label=lambda a: f"lrn {a.size}",
-    lower=lambda a, ins: Lowering("nn.LocalResponseNorm", dict(size=a.size, alpha=a.alpha, beta=a.beta, k=a.k)),
+    lower=lambda a, ins: Lowering("nn.LocalResponseNorm", dict(size=a.size, alpha=a.alpha, beta=a.beta, k=a.k),
+                                  positional=1, defaults=dict(alpha=1e-4, beta=0.75, k=1.0)),
     # per element: square, a (size-1)-add window sum over channels, scale, offset, power, divide
     other_ops=lambda a, ins, out: {"norm": (a.size + 4) * numel(out)},
     saved=_lrn_saved,
 )
 
 
-def _activation(name: str, cls: str) -> OpDef:
-    if cls == "nn.Identity":  # returns its input: no work, nothing kept, no new memory
+def _activation(name: str, cls: str, inplace: bool = False) -> OpDef:
+    if cls == "nn.Identity":  # returns its input: no work, nothing kept, no new memory; left out of graphs
         return OpDef(name=name, category="act", attrs=NoAttrs, shape=same, label=lambda a: name,
-                     lower=lambda a, ins: Lowering(cls), view=lambda a, training: True)
+                     lower=lambda a, ins: Lowering(cls), view=lambda a, training: True,
+                     noop=lambda a, ins: True)
     return OpDef(name=name, category="act", attrs=NoAttrs, shape=same, label=lambda a: name,
-                 lower=lambda a, ins: Lowering(cls),
+                 lower=lambda a, ins: Lowering(cls), inplace=inplace,
                  other_ops=lambda a, ins, out: {"act": numel(out)},
                  saved=lambda a, ins, out: (OUTPUT,))  # relu, tanh and sigmoid differentiate from their result
 
@@ -72,7 +75,8 @@ class DropoutAttrs(Attrs):
 DROPOUT = OpDef(
     name="dropout", category="reg", attrs=DropoutAttrs, positional=("p",), shape=same,
     label=lambda a: f"dropout {a.p:g}",
-    lower=lambda a, ins: Lowering("nn.Dropout", dict(p=a.p)),
+    lower=lambda a, ins: Lowering("nn.Dropout", dict(p=a.p), positional=1),
+    noop=lambda a, ins: a.p == 0,
     # evaluation (and p=0) returns the input itself; training on CPU multiplies by a mask of the
     # activations' dtype and keeps it (CUDA's fused kernel keeps a bool mask instead)
     view=lambda a, training: not training or a.p == 0,
@@ -87,5 +91,5 @@ FLATTEN = OpDef(
 )
 
 OPS = [BN, LRN, DROPOUT, FLATTEN,
-       _activation("relu", "nn.ReLU"), _activation("tanh", "nn.Tanh"), _activation("sigmoid", "nn.Sigmoid"),
+       _activation("relu", "nn.ReLU", inplace=True), _activation("tanh", "nn.Tanh"), _activation("sigmoid", "nn.Sigmoid"),
        _activation("identity", "nn.Identity")]

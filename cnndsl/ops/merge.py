@@ -22,13 +22,23 @@ def _equal_shape(kind):
     return shape
 
 
+def one_input(a, ins) -> bool:
+    return len(ins) == 1
+
+
+def _add_lowering(a, ins) -> Lowering:
+    # `a + b` is what a person writes (the residual add); three or more go through one module
+    return Lowering(inline=" + ".join) if len(ins) == 2 else Lowering("Sum", list_input=True)
+
+
 CONCAT = OpDef(name="concat", category="merge", attrs=NoAttrs, arity=None, shape=_concat_shape,
-               label=lambda a: "concat", lower=lambda a, ins: Lowering("layers.Concat"))
+               label=lambda a: "concat", noop=one_input,
+               lower=lambda a, ins: Lowering(inline=lambda xs: f"torch.cat([{', '.join(xs)}], 1)"))
 ADD = OpDef(name="add", category="merge", attrs=NoAttrs, arity=None, shape=_equal_shape("add"),
-            label=lambda a: "add", lower=lambda a, ins: Lowering("layers.Add"),
+            label=lambda a: "add", lower=_add_lowering, noop=one_input,
             other_ops=lambda a, ins, out: {"add": (len(ins) - 1) * numel(out)})
 MEAN = OpDef(name="mean", category="merge", attrs=NoAttrs, arity=None, shape=_equal_shape("mean"),
-             label=lambda a: "mean", lower=lambda a, ins: Lowering("layers.Mean"),
+             label=lambda a: "mean", lower=lambda a, ins: Lowering("Mean", list_input=True), noop=one_input,
              other_ops=lambda a, ins, out: {"add": len(ins) * numel(out)})  # n-1 adds and a scale per element
 
 
@@ -49,7 +59,8 @@ def _pad_shape(a, ins):
 PAD_SHORTCUT = OpDef(
     name="pad_shortcut", category="shortcut", attrs=PadShortcutAttrs, positional=("out", "s"),
     shape=_pad_shape, label=lambda a: f"zero-pad shortcut /{a.s}, {a.out}",
-    lower=lambda a, ins: Lowering("layers.PadShortcut", dict(stride=a.s, pad=(a.out - ins[0][0]) // 2)),
+    lower=lambda a, ins: Lowering("PadShortcut", dict(stride=a.s, pad=(a.out - ins[0][0]) // 2), positional=2),
+    noop=lambda a, ins: a.s == 1 and a.out == ins[0][0],
     window=lambda a, ins, out: Window((1, 1), (a.s, a.s)),  # x[:, :, ::s, ::s]
 )
 

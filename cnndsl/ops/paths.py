@@ -1,7 +1,7 @@
 """Ops that drop paths in training: stochastic depth and FractalNet's join.
 
 Both are identities for shapes, parameters and MACs; they differ between training and evaluation,
-which is what the lowering's module implements (see `cnndsl.lower.torch_layers`)."""
+which is what the lowering's module implements (see `cnndsl.lower.runtime`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -56,7 +56,8 @@ def _droppath_label(a: DropPathAttrs) -> str:
 def _droppath_lower(a: DropPathAttrs, ins):
     if isinstance(a.survive, LinearDecay):  # the elaborator resolves every rule; a graph edit may not
         raise OpError(f"droppath {a.survive} was never resolved to a probability")
-    return Lowering("layers.DropPath", dict(survive=a.survive, mode=a.mode))
+    return Lowering("DropPath", dict(survive=a.survive, mode=a.mode, rank=len(ins[0])), positional=1,
+                    defaults=dict(mode="batch", rank=3))
 
 
 # Stochastic depth (Huang et al. 2016): training keeps the path with probability `survive`
@@ -65,6 +66,7 @@ def _droppath_lower(a: DropPathAttrs, ins):
 DROPPATH = OpDef(
     name="droppath", category="reg", attrs=DropPathAttrs, positional=("survive",),
     shape=_droppath_shape, label=_droppath_label, lower=_droppath_lower,
+    noop=lambda a, ins: a.survive == 1,
     # training multiplies by a 0/1 draw (kept for backward): one per batch, or one per sample
     saved=lambda a, ins, out: (Saved("own", elements=1, per_sample=a.mode == "row"),),
     view=lambda a, training: not training and a.survive == 1,  # evaluation returns x itself
@@ -82,8 +84,13 @@ class JoinAttrs(Attrs):
 JOIN = OpDef(
     name="join", category="merge", attrs=JoinAttrs, positional=("drop",), arity=None, flattens=True,
     shape=_equal_shape("join"), label=lambda a: "join" + (f" drop {a.drop:g}" if a.drop else ""),
-    lower=lambda a, ins: Lowering("layers.Join", dict(drop=a.drop)),
+    lower=lambda a, ins: Lowering("Join", dict(drop=a.drop, rank=len(ins[0])), defaults=dict(drop=0.0, rank=3),
+                                  list_input=True),
+    noop=lambda a, ins: len(ins) == 1,
     other_ops=lambda a, ins, out: {"add": len(ins) * numel(out)},  # as `mean`: n-1 adds and a scale
+    # training with drop-path weighs the stacked inputs by their 0/1 draws and divides by the
+    # number kept: autograd keeps both (one per input, and one per batch)
+    saved=lambda a, ins, out: (Saved("own", elements=len(ins) + 1, per_sample=False),) if a.drop else (),
 )
 
 OPS = [DROPPATH, JOIN]

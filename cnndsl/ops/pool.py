@@ -54,7 +54,8 @@ def _label(kind):
 MAXPOOL = OpDef(
     name="maxpool", category="pool", attrs=PoolAttrs, positional=("k", "s", "p"), kernel_sugar=True,
     complete=_complete, shape=_shape, label=_label("maxpool"),
-    lower=lambda a, ins: Lowering("nn.MaxPool2d", dict(kernel_size=a.k, stride=a.s, padding=a.p, ceil_mode=a.ceil)),
+    lower=lambda a, ins: Lowering("nn.MaxPool2d", dict(kernel_size=a.k, stride=a.s, padding=a.p, ceil_mode=a.ceil),
+                                  positional=1, defaults=dict(padding=(0, 0), ceil_mode=False)),
     other_ops=_window_ops, window=_window,
     # max_pool2d_with_indices keeps its input and the int64 index of every maximum
     saved=lambda a, ins, out: (INPUT, Saved("own", elements=numel(out), itemsize=8)),
@@ -64,7 +65,8 @@ AVGPOOL = OpDef(
     name="avgpool", category="pool", attrs=AvgPoolAttrs, positional=("k", "s", "p"), kernel_sugar=True,
     complete=_complete, shape=_shape, label=_label("avgpool"),
     lower=lambda a, ins: Lowering("nn.AvgPool2d", dict(kernel_size=a.k, stride=a.s, padding=a.p, ceil_mode=a.ceil,
-                                                       count_include_pad=a.count_include_pad)),
+                                                        count_include_pad=a.count_include_pad),
+                                  positional=1, defaults=dict(padding=(0, 0), ceil_mode=False, count_include_pad=True)),
     other_ops=_window_ops, window=_window, saved=lambda a, ins, out: (INPUT,),
 )
 
@@ -103,14 +105,14 @@ def _adaptive_saved(a, ins, out):
 ADAPTIVE_AVGPOOL = OpDef(
     name="adaptive_avgpool", category="pool", attrs=AdaptiveAttrs, positional=("size",),
     shape=_adaptive_shape, label=lambda a: f"adaptive avgpool {'x'.join(map(str, pair(a.size)))}",
-    lower=lambda a, ins: Lowering("nn.AdaptiveAvgPool2d", dict(output_size=pair(a.size))),
+    lower=lambda a, ins: Lowering("nn.AdaptiveAvgPool2d", dict(output_size=pair(a.size)), positional=1),
     other_ops=_adaptive_ops, window=_adaptive_window, saved=_adaptive_saved,
 )
 
 GAP = OpDef(
     name="gap", category="pool", attrs=AdaptiveAttrs,
     shape=lambda a, ins: (need_map(ins, "global average pooling")[0], 1, 1), label=lambda a: "global avgpool",
-    lower=lambda a, ins: Lowering("nn.AdaptiveAvgPool2d", dict(output_size=(1, 1))),
+    lower=lambda a, ins: Lowering("nn.AdaptiveAvgPool2d", dict(output_size=(1, 1)), positional=1),
     other_ops=_adaptive_ops, window=_adaptive_window, saved=_adaptive_saved,
 )
 

@@ -6,10 +6,12 @@ from .conventions import CONVENTIONS, count_conventions
 from .count_macs import count_macs
 from .count_other_ops import count_other_ops
 from .count_params import count_params
+from .liveness import liveness
 from .memory import DTYPES, activation_memory
 from .receptive_field import receptive_field
 
-DEFAULT_PASSES = (count_params, count_macs, count_other_ops, count_conventions, activation_memory, receptive_field)
+DEFAULT_PASSES = (count_params, count_macs, count_other_ops, count_conventions, liveness, activation_memory,
+                  receptive_field)
 
 
 def run_passes(graph: Graph, passes=DEFAULT_PASSES) -> Graph:
@@ -18,5 +20,5 @@ def run_passes(graph: Graph, passes=DEFAULT_PASSES) -> Graph:
     return graph
 
 
-__all__ = ["run_passes", "count_params", "count_macs", "count_other_ops", "count_conventions", "activation_memory",
+__all__ = ["run_passes", "liveness", "count_params", "count_macs", "count_other_ops", "count_conventions", "activation_memory",
            "receptive_field", "CONVENTIONS", "DTYPES", "DEFAULT_PASSES"]

@@ -7,11 +7,11 @@ gradient (the network input does not). Each kept tensor is charged to the layer 
 input image, when kept, to the input node.
 
 Inference: the tensors alive while each layer runs (the layer's inputs and everything still needed
-later, plus its new output), freeing each value after its last use as `CompiledNetwork` does; the
-input is held by the caller throughout and the outputs to the end. Views (flatten, identity,
-dropout in evaluation) share their input's memory. The peak is the largest of these; memory that
-an op needs only inside its own computation (workspaces, the temporaries of LRN or `mean`) is not
-in it.
+later, plus its new output), with lifetimes from the liveness pass (`passes/liveness.py`): a value
+is freed after its last use, or when the block it was passed into returns; network inputs and
+outputs live throughout. Views (flatten, identity, dropout in evaluation) and in-place layers share
+their input's memory. The peak is the largest of these; memory that an op needs only inside its
+own computation (workspaces, the temporaries of LRN or `mean`) is not in it.
 
 Writes `meta["memory"] = {"output_bytes", "saved_bytes", "live_bytes"}` on op and input nodes.
 """
@@ -25,6 +25,7 @@ DTYPES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8}
 
 
 def activation_memory(graph: Graph, batch: int = 1, dtype: str = "float32") -> None:
+    """Needs the liveness pass (and count_params) first."""
     itemsize = DTYPES[dtype]
     for node in graph:
         if node.kind != "output":
@@ -32,27 +33,14 @@ def activation_memory(graph: Graph, batch: int = 1, dtype: str = "float32") -> N
     size = lambda node_id: math.prod(graph[node_id].shape) * batch * itemsize  # noqa: E731
     for node_id, nbytes in _saved_for_backward(graph, batch, itemsize, size).items():
         graph[node_id].meta["memory"]["saved_bytes"] = nbytes
-    base = _bases(graph, training=False)
     for node in graph:
-        if node.kind != "output" and base[node.id] == node.id:
+        if node.kind != "output" and node.meta["base"][False] == node.id:
             node.meta["memory"]["output_bytes"] = size(node.id)
-    for node_id, nbytes in _live(graph, base, size).items():
+    for node_id, nbytes in _live(graph, size).items():
         graph[node_id].meta["memory"]["live_bytes"] = nbytes
 
 
-def _bases(graph: Graph, training: bool) -> dict[str, str]:
-    """The node whose memory each value is: itself, or for a view the base of its input."""
-    base: dict[str, str] = {}
-    for node in graph:
-        if node.kind == "input":
-            base[node.id] = node.id
-        elif node.kind == "op":
-            base[node.id] = base[node.inputs[0]] if node.opdef.view(node.attrs, training) else node.id
-    return base
-
-
 def _saved_for_backward(graph: Graph, batch: int, itemsize: int, size) -> dict[str, int]:
-    base = _bases(graph, training=True)
     requires_grad = {i: False for i in graph.inputs}
     kept: dict[object, tuple[str, int]] = {}  # tensor -> (layer charged, bytes)
     for node in graph.ops():
@@ -65,7 +53,7 @@ def _saved_for_backward(graph: Graph, batch: int, itemsize: int, size) -> dict[s
                 n = s.elements * (batch if s.per_sample else 1) * (s.itemsize or itemsize)
                 kept[(node.id, k)] = (node.id, n)
             else:
-                b = base[node.inputs[s.index] if s.what == "input" else node.id]
+                b = graph[node.inputs[s.index] if s.what == "input" else node.id].meta["base"][True]
                 kept[b] = (b, size(b))
     charged: dict[str, int] = {}
     for layer, n in kept.values():
@@ -73,24 +61,19 @@ def _saved_for_backward(graph: Graph, batch: int, itemsize: int, size) -> dict[s
     return charged
 
 
-def _live(graph: Graph, base: dict[str, str], size) -> dict[str, int]:
-    steps = list(graph.ops())
-    forever = len(steps)
-    last_use = {k: i for i, node in enumerate(steps) for k in node.inputs}
-    kept = set(graph.inputs) | {graph[o].inputs[0] for o in graph.outputs}  # the caller holds the input
-    dies: dict[str, int] = {}  # base -> the step after which no view of it is needed
+def _live(graph: Graph, size) -> dict[str, int]:
+    base = {n.id: n.meta["base"][False] for n in graph if n.kind != "output"}
+    dies: dict[str, int] = {}  # base -> the last step during which some value of it is alive
     for k, b in base.items():
-        end = forever if k in kept else last_use.get(k, forever)  # a value nothing uses is never freed
-        dies[b] = max(dies.get(b, -1), end)
-    live = {k: size(k) for k in graph.inputs}
-    total = sum(live.values())
+        dies[b] = max(dies.get(b, -1), graph[k].meta["free_after"])
+    by_step: dict[int, list[str]] = {}
+    for b, step in dies.items():
+        by_step.setdefault(step, []).append(b)
+    total = sum(size(k) for k in graph.inputs)
     out: dict[str, int] = {}
-    for i, node in enumerate(steps):
+    for node in graph.ops():
         if base[node.id] == node.id:
-            live[node.id] = size(node.id)
-            total += live[node.id]
+            total += size(node.id)
         out[node.id] = total
-        for b in {base[k] for k in node.inputs}:
-            if dies[b] == i:
-                total -= live.pop(b)
+        total -= sum(size(b) for b in by_step.get(node.meta["step"], ()))
     return out

@@ -1,0 +1,128 @@
+"""The few modules that `torch.nn` lacks.
+
+The Python-source lowering copies the source of each one a network uses into the file it writes,
+so each class here is small, needs only `torch`, `nn` and `List`, and works under every PyTorch
+client: eager, `torch.jit.script`, `torch.fx.symbolic_trace`, `torch.export`, `torch.compile`
+(no Python branch on tensor data, so no graph break) and ONNX. Random draws go through
+`torch.rand` on the input's device, so seeds and devices behave as for `nn.Dropout`.
+"""
+from typing import List
+
+import torch
+from torch import nn
+
+
+class Sum(nn.Module):
+    """The element-wise sum of three or more inputs (two are written `a + b`)."""
+
+    def forward(self, xs: List[torch.Tensor]) -> torch.Tensor:
+        out = xs[0]
+        for x in xs[1:]:
+            out = out + x
+        return out
+
+
+class Mean(nn.Module):
+    """The element-wise mean of the inputs."""
+
+    def forward(self, xs: List[torch.Tensor]) -> torch.Tensor:
+        return torch.stack(xs, 0).mean(0)
+
+
+class PadShortcut(nn.Module):
+    """He et al. 2015, option A: subsample by the stride, pad the new channels with zeros."""
+
+    def __init__(self, stride: int, pad: int):
+        super().__init__()
+        self.stride, self.pad = stride, pad
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x[:, :, :: self.stride, :: self.stride]
+        return nn.functional.pad(x, [0, 0, 0, 0, self.pad, self.pad])
+
+
+class DropPath(nn.Module):
+    """Stochastic depth (Huang et al. 2016). Training: keep the input with probability `survive`,
+    once per mini-batch (mode "batch", as in the paper) or per sample ("row"), else zeros.
+    Evaluation: the input times `survive`, its expected value, so the full network runs.
+    `rank` is the number of dimensions of one sample (3 for a CxHxW map)."""
+
+    shape: List[int]
+
+    def __init__(self, survive: float, mode: str = "batch", rank: int = 3):
+        super().__init__()
+        self.survive, self.mode = survive, mode
+        self.shape = [-1] + [1] * rank if mode == "row" else [1] * 0  # how one draw broadcasts
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return x * self.survive
+        draws = x.shape[:1] if self.mode == "row" else x.shape[:0]
+        keep = torch.rand(draws, device=x.device) < self.survive
+        return x * keep.to(x.dtype).view(self.shape)
+
+    def extra_repr(self) -> str:
+        return f"survive={self.survive:.4g}, mode={self.mode}"
+
+
+class Join(nn.Module):
+    """FractalNet's join (Larsson et al. 2017): the element-wise mean of the inputs. Training with
+    local drop-path drops each input with probability `drop` (once per mini-batch), keeps at least
+    one (a random one when every draw drops), and averages those kept. `rank` is the number of
+    dimensions of one sample."""
+
+    shape: List[int]
+
+    def __init__(self, drop: float = 0.0, rank: int = 3):
+        super().__init__()
+        self.drop = drop
+        self.shape = [-1] + [1] * (rank + 1)  # one weight per input, over the batch and the sample
+
+    def forward(self, xs: List[torch.Tensor]) -> torch.Tensor:
+        x = torch.stack(xs, 0)
+        if not self.training or self.drop == 0.0:
+            return x.mean(0)
+        n = len(xs)
+        keep = torch.rand(n, device=x.device) >= self.drop
+        forced = nn.functional.one_hot(torch.randint(n, (1,), device=x.device), n)[0].to(torch.bool)
+        keep = keep | (forced & ~keep.any())  # a tensor expression, not a branch on data
+        weight = keep.to(x.dtype)
+        return (x * weight.view(self.shape)).sum(0) / weight.sum()
+
+
+class Select(nn.Module):
+    """The listed channels, in order (LeNet-5's partial connection table)."""
+
+    def __init__(self, channels: List[int]):
+        super().__init__()
+        self.register_buffer("index", torch.tensor(channels, dtype=torch.long), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.index_select(1, self.index)
+
+
+class Affine(nn.Module):
+    """A trainable scale and bias per channel (LeNet-5's subsampling units)."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.weight[:, None, None] + self.bias[:, None, None]
+
+
+class RBF(nn.Module):
+    """LeNet-5's output units: y_i = sum_j (x_j - w_ij)^2, a squared distance to fixed prototypes
+    (the paper draws them as +-1 bitmaps; a buffer, not trained). Lower is a better match."""
+
+    def __init__(self, in_features: int, out_features: int):
+        super().__init__()
+        self.register_buffer("centers", torch.randint(0, 2, (out_features, in_features)).float() * 2 - 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return ((x[:, None, :] - self.centers[None]) ** 2).sum(-1)
+
+
+HELPERS = {cls.__name__: cls for cls in (Sum, Mean, PadShortcut, DropPath, Join, Select, Affine, RBF)}

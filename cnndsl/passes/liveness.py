@@ -1,0 +1,122 @@
+"""Liveness: one walk over the graph that says, for every value, which memory it is and how long the
+compiled module keeps it. The memory pass and the PyTorch lowering both read it, so the memory the
+analysis reports is the memory the module uses (as torch.fx's last-use table serves every consumer).
+
+What the lowering does, and this pass decides for it:
+  * layers run in graph order, one `forward` statement per run of layers in which each passes its
+    value straight into the next (`meta["inline"]`: read by the next layer alone, in the same
+    block, made by the same `.arch` literal: the unit `3x3:64` is one statement);
+  * a value passed straight into the next layer is released as soon as that layer returns; a value
+    held in a local is released when the last statement reading it is done (the generated
+    `forward` reassigns or deletes every local once it is dead), except that
+  * a value passed into a block stays alive until that block returns (the caller's argument holds
+    it), and network inputs and outputs live throughout;
+  * an op that can work in place (`OpDef.inplace`, e.g. ReLU) does, where that cannot change what
+    any other layer reads: its input is an op's fresh output, read by nothing else, that no layer
+    keeps for backward as its output, and that is no view of another value.
+
+Writes, on every input and op node, `meta["base"] = {True: id, False: id}`: the node whose memory
+the value is, in training and in evaluation (itself, or for a view or an in-place op the base of
+its input); `meta["free_after"]`: the position (in `graph.ops()` order) of the last layer during
+which the value is alive (`FOREVER` for network inputs and outputs); and on op nodes
+`meta["step"]` (its position), `meta["inline"]` and `meta["inplace"]`.
+"""
+from __future__ import annotations
+
+from ..ir import Graph, Node
+from ..ir.blocks import chains, parent
+
+FOREVER = 1 << 62
+
+
+def liveness(graph: Graph) -> None:
+    steps = list(graph.ops())
+    for i, node in enumerate(steps):
+        node.meta["step"] = i
+    sequential = chains(graph)  # an nn.Sequential holds each value until the next item returns
+    for k, node in enumerate(steps):
+        node.meta["inline"] = (k + 1 < len(steps) and parent(node.id) not in sequential
+                               and _passes_straight(graph, node, steps[k + 1]))
+        node.meta["inplace"] = _can_run_in_place(graph, node)
+    for training in (True, False):
+        for node_id, base in _bases(graph, training).items():
+            graph[node_id].meta.setdefault("base", {})[training] = base
+    for node_id, step in _free_after(graph, steps).items():
+        graph[node_id].meta["free_after"] = step
+
+
+def _passes_straight(graph: Graph, node: Node, nxt: Node) -> bool:
+    return (graph.users(node.id) == [nxt.id] and parent(node.id) == parent(nxt.id)
+            and node.span is not None and node.span == nxt.span)
+
+
+def _can_run_in_place(graph: Graph, node: Node) -> bool:
+    if not node.opdef.inplace:
+        return False
+    source = graph[node.inputs[0]]
+    if source.kind != "op" or graph.users(source.id) != [node.id]:
+        return False
+    if any(source.opdef.view(source.attrs, training) for training in (True, False)):
+        return False  # writing into a view writes into the value it views
+    ins = [graph[i].shape for i in source.inputs]
+    return not any(s.what == "output" for s in source.opdef.saved(source.attrs, ins, source.shape))
+
+
+def _bases(graph: Graph, training: bool) -> dict[str, str]:
+    base: dict[str, str] = {}
+    for node in graph:
+        if node.kind == "input":
+            base[node.id] = node.id
+        elif node.kind == "op":
+            aliases = node.meta["inplace"] or node.opdef.view(node.attrs, training)
+            base[node.id] = base[node.inputs[0]] if aliases else node.id
+    return base
+
+
+def _free_after(graph: Graph, steps: list[Node]) -> dict[str, int]:
+    end = _block_ends(steps)
+    statement_end = _statement_ends(steps)
+    free = {n.id: -1 for n in graph if n.kind != "output"}
+    for node in steps:
+        inside = _blocks_of(node.id)
+        for i in node.inputs:
+            passed = graph[i].kind == "op" and graph[i].meta["inline"]  # a temporary, not a local
+            free[i] = max(free[i], node.meta["step"] if passed else statement_end[node.id])
+            for block in inside - _blocks_of(i):  # blocks `i` enters: held until they return
+                free[i] = max(free[i], end[block])
+    for i in graph.inputs:
+        free[i] = FOREVER
+    for o in graph.outputs:
+        free[graph[o].inputs[0]] = FOREVER
+    for node in steps:
+        if free[node.id] < 0:  # read by nothing (elaboration removes such layers)
+            free[node.id] = FOREVER
+    return free
+
+
+def _statement_ends(steps: list[Node]) -> dict[str, int]:
+    """For each layer, the position of the last layer of the `forward` statement it belongs to."""
+    out: dict[str, int] = {}
+    group: list[Node] = []
+    for node in steps:
+        group.append(node)
+        if not node.meta["inline"]:
+            for member in group:
+                out[member.id] = node.meta["step"]
+            group = []
+    return out
+
+
+def _blocks_of(node_id: str) -> set[str]:
+    """The block uses a node sits in, by their paths: `stage1.bottleneck2.conv1` -> {stage1,
+    stage1.bottleneck2}."""
+    parts = node_id.split(".")[:-1]
+    return {".".join(parts[:k]) for k in range(1, len(parts) + 1)}
+
+
+def _block_ends(steps: list[Node]) -> dict[str, int]:
+    end: dict[str, int] = {}
+    for node in steps:
+        for block in _blocks_of(node.id):
+            end[block] = node.meta["step"]
+    return end
