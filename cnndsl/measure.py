@@ -123,6 +123,14 @@ class _InlineCalls(TorchFunctionMode):
         return out
 
 
+def output_shapes(module, graph: Graph, x: torch.Tensor) -> dict[str, tuple[int, ...]]:
+    """{layer: the shape of one sample of its output} from one forward pass of the compiled module."""
+    out: dict[str, tuple[int, ...]] = {}
+    with torch.no_grad(), observe(module, graph, lambda node_id, r: out.__setitem__(node_id, tuple(r.shape[1:]))):
+        module(x)
+    return out
+
+
 def live_bytes_per_layer(module, graph: Graph, x: torch.Tensor) -> dict[str, int]:
     """For a compiled network in evaluation under no_grad: {layer: bytes of the activations alive
     just after the layer made its output} (the input included, which the caller holds)."""

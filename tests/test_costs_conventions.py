@@ -21,7 +21,6 @@ import torchvision
 from torch.utils.flop_counter import FlopCounterMode
 
 import cnndsl
-from cnndsl.lower.torch_module import module_key
 from costs_snippets import FIRE, MIX
 
 ARCHS = Path(__file__).resolve().parents[1] / "archs"
@@ -50,15 +49,19 @@ def compiled(path, device: str):
 def flop_counter(module, shape):
     with FlopCounterMode(display=False) as counter:
         module(torch.empty(1, *shape, device="meta"))
-    per_layer = {fqn.rsplit(".", 1)[-1]: sum(ops.values()) for fqn, ops in counter.get_flop_counts().items()
-                 if fqn.startswith("CompiledNetwork.layers.")}
+    # FlopCounterMode names a module by its path under the root's class name (and sums each
+    # block's layers into the block's entry too): keep the layers'
+    root = type(module).__name__ + "."
+    layers = {name for name, m in module.named_modules() if not any(True for _ in m.children()) and name}
+    per_layer = {fqn.removeprefix(root): sum(ops.values()) for fqn, ops in counter.get_flop_counts().items()
+                 if fqn.removeprefix(root) in layers}
     return counter.get_total_flops(), per_layer
 
 
 def torchinfo_counts(module, shape):
     import torchinfo
     summary = torchinfo.summary(module, input_size=(1, *shape), device="meta", verbose=0)
-    names = {m: k for k, m in module.layers.items()}
+    names = {m: k for k, m in module.named_modules() if k and not any(True for _ in m.children())}
     per_layer = {names[info.module]: info.macs for info in summary.summary_list if info.module in names}
     return summary.total_mult_adds, per_layer
 
@@ -72,7 +75,7 @@ def fvcore_counts(module, shape):
         analysis.unsupported_ops_warnings(False)
         analysis.uncalled_modules_warnings(False)
         total, by_module = analysis.total(), analysis.by_module()
-    per_layer = {k: by_module.get(f"layers.{k}", 0) for k in module.layers}
+    per_layer = {k: by_module.get(k, 0) for k, m in module.named_modules() if k and not any(True for _ in m.children())}
     return total, per_layer
 
 
@@ -87,7 +90,7 @@ def ptflops_total(module, shape):
 def check_against_tools(path, **kw):
     """Every convention's total, and per layer where the tool gives layers, equals the tool's count."""
     report = cnndsl.report(path, **kw)
-    static = {module_key(layer.name): layer.conventions for layer in report.layers}
+    static = {layer.name.split(".", 1)[1]: layer.conventions for layer in report.layers}
     shape = tuple(next(iter(report.inputs.values())))
     meta, cpu = compiled(path, "meta"), compiled(path, "cpu")
     measured = {}

@@ -18,7 +18,6 @@ import torch
 
 import cnndsl
 from cnndsl.views.report import build_report
-from cnndsl.lower.torch_module import module_key
 from cnndsl.measure import live_bytes_per_layer, saved_tensor_bytes
 from costs_snippets import FIRE, MIX
 
@@ -29,7 +28,7 @@ ARCHS = Path(__file__).resolve().parents[1] / "archs"
 MEMORY_ZOO = ["resnet50.arch", "googlenet.arch", "vgg16.arch", "alexnet.arch", "densenet121.arch"]
 
 
-def measure(path, device, batch=1, dtype=torch.float32):
+def measure(path, graph, device, batch=1, dtype=torch.float32):
     with torch.device("meta"):
         module = cnndsl.load(path)
     if device != "meta":
@@ -40,15 +39,16 @@ def measure(path, device, batch=1, dtype=torch.float32):
     module = module.to(dtype)
     x = torch.randn(batch, *module.input_shape, device=device, dtype=dtype)
     saved = sum(saved_tensor_bytes(module, x).values())
-    live = live_bytes_per_layer(module, x)
+    live = live_bytes_per_layer(module, graph, x)
     return saved, live
 
 
 def check(path, device, batch=1, dtype="float32"):
-    report = build_report(cnndsl.analyze(path), batch=batch, dtype=dtype)
-    saved, live = measure(path, device, batch, getattr(torch, dtype))
+    graph = cnndsl.analyze(path)
+    report = build_report(graph, batch=batch, dtype=dtype)
+    saved, live = measure(path, graph, device, batch, getattr(torch, dtype))
     assert report.memory.training_saved_bytes == saved
-    assert {module_key(layer.name): layer.memory.live_bytes for layer in report.layers} == live
+    assert {layer.name.split(".", 1)[1]: layer.memory.live_bytes for layer in report.layers} == live
     assert report.memory.inference_peak_bytes == max(live.values())
     return report
 
@@ -69,13 +69,14 @@ def test_every_op_memory_on_cpu(write_arch, text, batch, dtype):
 
 def test_what_is_kept_for_backward(write_arch):
     """By hand, for a chain whose every tensor is easy to name (float32, batch 1):
-    conv keeps its input (the image); bn keeps the conv output and 2x8 statistics; relu its output,
-    which maxpool keeps too, with an int64 index per output; fc keeps the flattened pool output
-    (a view: the same memory); the image is kept though it needs no gradient (conv's weight does)."""
+    conv keeps its input (the image); bn keeps the conv output and 2x8 statistics; relu runs in place
+    on bn's output (nothing else reads it) and keeps its result, which maxpool keeps too, with an int64
+    index per output: that memory is bn's; fc keeps the flattened pool output (a view: the same
+    memory); the image is kept though it needs no gradient (conv's weight does)."""
     report = cnndsl.report(write_arch("network n : 3x8x8 = conv3x3:8 -> bn -> relu -> maxpool2x2/2 -> fc:10"))
     image, conv, stats, relu, pool, idx = 3 * 64 * 4, 8 * 64 * 4, 2 * 8 * 4, 8 * 64 * 4, 8 * 16 * 4, 8 * 16 * 8
     assert report.memory.training_saved_bytes == image + conv + stats + relu + pool + idx
-    assert [layer.memory.saved_bytes for layer in report.layers] == [conv, stats, relu, pool + idx, 0, 0]
+    assert [layer.memory.saved_bytes for layer in report.layers] == [conv, stats + relu, 0, pool + idx, 0, 0]
     # inference: while bn runs, the image (held by the caller), conv's output and bn's output are alive
     assert report.layers[1].memory.live_bytes == image + 2 * conv
 

@@ -12,10 +12,10 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import cnndsl
-from cnndsl.views.report import build_report
-from cnndsl.lower.torch_module import module_key, to_module
 from cnndsl.diagnostics import CnnDslError
-from cnndsl.measure import live_bytes_per_layer, saved_tensor_bytes
+from cnndsl.lower import to_module
+from cnndsl.measure import live_bytes_per_layer, output_shapes, saved_tensor_bytes
+from cnndsl.views.report import build_report
 
 
 def layer(rng: random.Random, depth: int) -> str:
@@ -39,14 +39,12 @@ def chain(rng: random.Random, depth: int) -> str:
 
 def check_against_pytorch(graph) -> None:
     module = to_module(graph).eval()
-    seen: dict[str, tuple[int, ...]] = {}
-    for key, mod in module.layers.items():
-        mod.register_forward_hook(lambda m, i, out, key=key: seen.__setitem__(key, tuple(out.shape[1:])))
+    seen = output_shapes(module, graph, torch.randn(2, *module.input_shape))
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
         module(torch.randn(2, *module.input_shape))
     for node in graph.ops():
-        assert seen[module_key(node.id)] == node.shape, node.id
+        assert seen[node.id] == node.shape, node.id
     assert sum(p.numel() for p in module.parameters()) == sum(n.meta["params"] for n in graph.ops())
     assert 2 * 2 * sum(n.meta["macs"] for n in graph.ops()) == counter.get_total_flops()  # batch 2
     report = build_report(graph, batch=2)  # batch 2: BN cannot train on one value per channel
@@ -54,7 +52,7 @@ def check_against_pytorch(graph) -> None:
     x = torch.randn(2, *module.input_shape)
     assert sum(saved_tensor_bytes(module, x).values()) == report.memory.training_saved_bytes
     module.eval()
-    assert live_bytes_per_layer(module, x) == {module_key(la.name): la.memory.live_bytes for la in report.layers}
+    assert live_bytes_per_layer(module, graph, x) == {g.id: g.meta["memory"]["live_bytes"] for g in graph.ops()}
 
 
 def test_random_networks_agree_with_pytorch(write_arch):

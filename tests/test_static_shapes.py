@@ -10,7 +10,8 @@ import pytest
 import torch
 
 import cnndsl
-from cnndsl.lower.torch_module import module_key, to_module
+from cnndsl.lower import to_module
+from cnndsl.measure import output_shapes
 
 ARCHS = sorted((Path(__file__).resolve().parents[1] / "archs").glob("*.arch"))
 
@@ -20,11 +21,7 @@ def test_every_node_shape_matches_pytorch(arch):
     graph = cnndsl.analyze(arch)
     with torch.device("meta"):
         module = to_module(graph)
-    seen: dict[str, tuple[int, ...]] = {}
-    for key, layer in module.layers.items():
-        layer.register_forward_hook(lambda m, i, out, key=key: seen.__setitem__(key, tuple(out.shape[1:])))
     module.eval()
-    with torch.no_grad():
-        module(torch.empty(2, *module.input_shape, device="meta"))
+    seen = output_shapes(module, graph, torch.empty(2, *module.input_shape, device="meta"))
     for node in graph.ops():
-        assert seen[module_key(node.id)] == node.shape, node.id
+        assert seen[node.id] == node.shape, node.id

@@ -9,7 +9,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import cnndsl
-from cnndsl.lower.torch_module import to_module
+from cnndsl.lower import to_module
 
 ARCHS = sorted((Path(__file__).resolve().parents[1] / "archs").glob("*.arch"))
 

@@ -88,8 +88,9 @@ network n : 4x8x8 = f(4)
 def test_a_join_used_elsewhere_or_with_other_attributes_is_kept(write_arch):
     path = write_arch("""
 network n : 4x8x8 {
-  join(join(conv3x3:4 | conv3x3:4) as inner | conv3x3:4) -> relu
-  inner -> join(join(conv3x3:4 | conv3x3:4) drop=0.5 | conv3x3:4)
+  join(join(conv3x3:4 | conv3x3:4) as inner | conv3x3:4) -> relu as first
+  inner -> join(join(conv3x3:4 | conv3x3:4) drop=0.5 | conv3x3:4) as second
+  output first, second
 }
 """)
     assert [len(j.inputs) for j in _ops(cnndsl.analyze(path), "join")] == [2, 2, 2, 2]
@@ -123,7 +124,7 @@ def test_survive_must_be_a_probability(write_arch):
 
 
 def test_droppath_modes():
-    from cnndsl.lower.torch_layers import DropPath
+    from cnndsl.lower.runtime import DropPath
     torch.manual_seed(0)
     x = torch.ones(1000, 1, 1, 1)
     rows = DropPath(0.7, "row").train()(x)
@@ -148,16 +149,17 @@ def test_a_pre_activation_unit_projects_with_a_bare_conv(write_arch):
 def test_new_ops_lower_to_python_source_that_agrees_with_the_module(tmp_path):
     from pathlib import Path
 
-    from cnndsl.lower.python_source import to_source
+    from cnndsl.lower.python_source import generate
     archs = Path(__file__).resolve().parents[1] / "archs"
     for name, size in (("lenet5", None), ("resnet110_sd", (3, 8, 8))):
         graph = cnndsl.analyze(archs / f"{name}.arch", input=size)
         namespace: dict = {}
-        exec(compile(to_source(graph, "Net"), f"{name}.py", "exec"), namespace)
+        source, class_name = generate(graph)
+        exec(compile(source, f"{name}.py", "exec"), namespace)
         torch.manual_seed(0)
         module = cnndsl.load(archs / f"{name}.arch", input=size).eval()
-        emitted = namespace["Net"]().eval()
-        emitted.load_state_dict({k.removeprefix("layers."): v for k, v in module.state_dict().items()})
+        emitted = namespace[class_name]().eval()
+        emitted.load_state_dict(module.state_dict())
         x = torch.randn(2, *module.input_shape)
         with torch.no_grad():
             torch.testing.assert_close(emitted(x), module(x))

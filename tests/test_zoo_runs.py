@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import cnndsl
-from cnndsl.lower.torch_module import to_module
+from cnndsl.lower import to_module
 
 ARCHS = sorted((Path(__file__).resolve().parents[1] / "archs").glob("*.arch"))
 CIFAR = ("_cifar", "preact_resnet", "wrn", "resnext29", "resnet110_sd", "nin")
@@ -51,7 +51,7 @@ def test_forward_and_backward_on_a_batch_of_two(arch):
     outs = out if isinstance(out, tuple) else (out,)
     assert [tuple(o.shape) for o in outs] == [(2, *graph[o].shape) for o in graph.outputs]
     sum(o.sum() for o in outs).backward()
-    first = next(m for m in module.layers.values() if any(True for _ in m.parameters()))
+    first = next(m for m in module.modules() if any(True for _ in m.parameters(recurse=False)))
     assert all(p.grad is not None for p in first.parameters())
     assert sum(p.numel() for p in module.parameters()) == params
     if device == "cpu":

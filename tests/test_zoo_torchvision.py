@@ -15,7 +15,7 @@ import torchvision.models as tvm
 from torch.utils.flop_counter import FlopCounterMode
 
 import cnndsl
-from cnndsl.lower.torch_module import to_module
+from cnndsl.lower import to_module
 from cnndsl.weights import load_torchvision
 
 ARCHS = Path(__file__).resolve().parents[1] / "archs"
@@ -134,9 +134,9 @@ def test_inception_v3_aux_head_runs_after_mixed_6e():
         ours = to_module(cnndsl.analyze(ARCHS / "inception_v3.arch", aux=True))
         theirs = tvm.inception_v3(aux_logits=True, init_weights=False)
     from cnndsl.weights import execution_order
-    mine = [m for m in ours.layers.values() if any(True for _ in m.parameters(recurse=False))]
+    mine = [m for m in ours.modules() if any(True for _ in m.parameters(recurse=False))]
     other = [m for _, m in execution_order(theirs, torch.empty(2, 3, 299, 299, device="meta"))
              if any(True for _ in m.parameters(recurse=False))]
     assert [tuple(p.shape for p in m.parameters()) for m in mine] == \
         [tuple(p.shape for p in m.parameters()) for m in other]
-    assert ours.output_names == ["logits", "aux_logits"]
+    assert ours.output_names == ("logits", "aux_logits")

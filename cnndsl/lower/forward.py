@@ -25,14 +25,16 @@ class _State:
     var: dict[Ref, str] = field(default_factory=dict)  # value -> the local holding it
     holder: dict[str, Ref] = field(default_factory=dict)  # local -> the value it holds
     lines: list[tuple[str, Any]] = field(default_factory=list)  # (statement, the span it came from)
+    names: dict[Ref, str] = field(default_factory=dict)  # values whose local has a chosen name
 
 
-def statements(inst: Instance, render) -> list[tuple[str, Any]]:
+def statements(inst: Instance, render, names: dict[Ref, str] | None = None) -> list[tuple[str, Any]]:
     """The statements of `forward`'s body, each with the span of the layer it computes.
-    `render(k, args)` is the expression of item k applied to the argument expressions `args`."""
+    `render(k, args)` is the expression of item k applied to the argument expressions `args`;
+    `names` gives some values the name of their local (the network's outputs: `aux1`)."""
     items, outs = inst.items, output_refs(inst)
     inline = {k for k in range(len(items) - 1) if _inlinable(inst, k, outs)}
-    st = _State(inst, inline, _last_reads(inst, inline, outs))
+    st = _State(inst, inline, _last_reads(inst, inline, outs), names=names or {})
     st.var[("in",)], st.holder[INPUT] = INPUT, ("in",)
     roots = [k for k in range(len(items)) if k not in inline]
     for n, k in enumerate(roots):
@@ -106,6 +108,9 @@ def _reads(st: _State, k: int) -> list[Ref]:
 
 def _targets(st: _State, item: Item, k: int, dying: list[str]) -> list[str]:
     count = 1 if item.child is None or len(item.child.outputs) == 1 else len(item.child.outputs)
+    chosen = st.names.get(("item", k))
+    if chosen is not None and count == 1:
+        return [_fresh(st, chosen, [])]
     branch = _branch_name(st.inst, item)
     reuse = [v for v in dying if st.holder[v] != ("in",)] + ([] if branch else [v for v in dying if st.holder[v] == ("in",)])
     if branch and reuse and not reuse[0].startswith(branch):

@@ -55,14 +55,14 @@ class _Columns:
     memo: dict[tuple[Any, ...], Expr] = field(default_factory=dict)
 
     def scalar(self, role: str, column: list[Any]) -> Expr:
-        key = ("scalar", tuple(column))
+        key = ("scalar", _typed(column))
         if key not in self.memo:
             self.memo[key] = fit(column, self.atoms, self.order) or self._param(role, column)
         return self.memo[key]
 
     def sequence(self, role: str, columns: list[list[Any]]) -> Expr:
         """Per instance, the values of one argument across a loop's copies: `a + d * i`, or a tuple."""
-        key = ("seq", tuple(tuple(c) for c in columns))
+        key = ("seq", tuple(_typed(c) for c in columns))
         if key not in self.memo:
             self.memo[key] = self._affine(role, columns) or self._param(role + "s", [tuple(c) for c in columns], "[i]")
         return self.memo[key]
@@ -81,13 +81,18 @@ class _Columns:
         return Expr(f"{a.text} + {step}" if not (a.is_literal and a.value == 0) else step, a.uses | d.uses)
 
     def _param(self, role: str, column: list[Any], suffix: str = "") -> Expr:
-        key = (role, tuple(column))
+        key = (role, _typed(column))
         if key not in self.fallback:
             taken = set(self.order) | {p.name for p in self.fallback.values()}
             name = python_name(role.rsplit(".", 1)[-1], taken)
             self.fallback[key] = Param(name, _annotation(column[0]), list(column))
         p = self.fallback[key]
         return Expr(p.name + suffix, frozenset({p.name}))
+
+
+def _typed(column: list[Any]) -> tuple[Any, ...]:
+    """A column as a key: 1 and 1.0 (and True) are equal in Python but not in generated source."""
+    return tuple((type(v).__name__, v) for v in column)
 
 
 def fit(column: list[Any], atoms: list[dict[str, Any]], order: list[str]) -> Expr | None:

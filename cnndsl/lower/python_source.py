@@ -18,9 +18,9 @@ from ..ir import Graph
 from ..ops import fmt
 from .forward import statements
 from .helpers import helper_sources
-from .names import class_name, comment, display_path, escape, literal
+from .names import class_name, comment, display_path, escape, literal, python_name
 from .params import Expr, assign
-from .plan import Instance, Item, Template, build_tree, templates
+from .plan import Instance, Item, Template, build_tree, output_refs, templates
 
 INDENT = "    "
 
@@ -82,14 +82,14 @@ def _class_source(t: Template, graph: Graph | None) -> str:
     if graph is not None:
         names = tuple(graph[o].meta["name"] for o in graph.outputs)
         out += [f"{INDENT}input_shape = {tuple(graph[graph.inputs[0]].shape)!r}",
-                f"{INDENT}output_names = ({', '.join(literal(n) for n in names)},)", ""]
+                f"{INDENT}output_names = {names!r}", ""]
     params = "".join(f", {p.name}: {p.annotation}" for p in _ordered(t.params))
     out += [f"{INDENT}def __init__(self{params}):", f"{INDENT * 2}super().__init__()"]
     for k, item in enumerate(t.first.items):
         out += [INDENT * 2 + line for line in _init_lines(t, k, item)]
     if not t.sequential:
         out += ["", f"{INDENT}def forward(self, x: torch.Tensor):"]
-        out += [INDENT * 2 + line for line in _forward_lines(t)]
+        out += [INDENT * 2 + line for line in _forward_lines(t, graph)]
     return "\n".join(out)
 
 
@@ -162,8 +162,13 @@ def _same(value: Any, default: Any) -> bool:
     return bool(value == default)
 
 
-def _forward_lines(t: Template) -> list[str]:
+def _forward_lines(t: Template, graph: Graph | None) -> list[str]:
+    """`graph` for the network's own class: its outputs' locals take the outputs' names."""
     inst = t.first
+    names = {}
+    if graph is not None and len(graph.outputs) > 1:
+        refs = output_refs(inst)
+        names = {r: python_name(graph[o].meta["name"]) for r, o in zip(refs, graph.outputs) if r[0] == "item"}
 
     def render(k: int, args: list[str]) -> str:
         item = inst.items[k]
@@ -173,7 +178,7 @@ def _forward_lines(t: Template) -> list[str]:
         return f"self.{item.name}({joined})"
 
     out, seen = [], set()
-    for text, span in statements(inst, render):
+    for text, span in statements(inst, render, names):
         where = (span.file, span.line) if span is not None else None
         if where is not None and where not in seen:
             seen.add(where)

@@ -91,14 +91,15 @@ class Join(nn.Module):
 
 
 class Select(nn.Module):
-    """The listed channels, in order (LeNet-5's partial connection table)."""
+    """The listed channels, in order (LeNet-5's partial connection table). The index is made where
+    the input is, not kept as a buffer: it is structure, and `to_empty` would wipe a buffer."""
 
     def __init__(self, channels: List[int]):
         super().__init__()
-        self.register_buffer("index", torch.tensor(channels, dtype=torch.long), persistent=False)
+        self.channels = channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.index_select(1, self.index)
+        return x.index_select(1, torch.tensor(self.channels, device=x.device))
 
 
 class Affine(nn.Module):

@@ -26,7 +26,7 @@ SELECT = OpDef(
     name="select", category="reshape", attrs=SelectAttrs, positional=("channels",),
     shape=_select_shape, label=lambda a: "select " + ",".join(map(str, a.channels)),
     lower=lambda a, ins: Lowering("Select", dict(channels=list(a.channels)), positional=1),
-    # the int64 index autograd keeps is the module's buffer, not an activation
+    saved=lambda a, ins, out: (Saved("own", elements=len(a.channels), itemsize=8, per_sample=False),),  # int64 index
 )
 
 
