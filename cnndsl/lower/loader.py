@@ -32,7 +32,9 @@ def load_source(source: str) -> types.ModuleType:
     module = types.ModuleType(name)
     module.__file__ = filename
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-    exec(compile(source, filename, "exec"), module.__dict__)  # noqa: S102 - checked by check_inert above
+    # dont_inherit: this file's `from __future__ import annotations` must not turn the generated
+    # annotations into strings (TorchScript reads them)
+    exec(compile(source, filename, "exec", dont_inherit=True), module.__dict__)  # noqa: S102 - checked above
     for value in list(module.__dict__.values()):
         if isinstance(value, type) and value.__module__ == name:
             value.__reduce_ex__ = _reduce_ex  # type: ignore[method-assign]
