@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from .. import ast
 from ..diagnostics import CnnDslError, Diagnostic, Note, did_you_mean, error
 from ..ir import Frame, Graph, Node
-from ..ops import ALIASES, OPS, OpDef, OpError, fmt, layer_names, lookup
+from ..ops import ALIASES, OPS, TAKES_VECTOR, OpDef, OpError, fmt, layer_names, lookup
 from ..ops.paths import LinearDecay
 from ..parser import parse
 from ..source import Span
@@ -469,7 +469,7 @@ class Elaborator:
         for attr in getattr(written, "attrs", ()):
             kw[attr.name] = self._attr_value(attr, env)
         attrs = self._validate(opdef, kw, where)
-        if opdef.category == "linear" and len(self.graph[inputs[0]].shape) != 1:
+        if opdef.category in TAKES_VECTOR and len(self.graph[inputs[0]].shape) != 1:
             inputs = [self._add_op(OPS["flatten"], OPS["flatten"].attrs(), inputs, e.span)]
         return self._add_op(opdef, attrs, inputs, e.span)
 

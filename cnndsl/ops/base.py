@@ -7,11 +7,40 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict
 
 Shape = tuple[int, ...]  # one sample: (C, H, W) for feature maps, (F,) for vectors
+
+
+class Category(StrEnum):
+    """What kind of layer an op is. The elaborator, the diagram (colours, folding) and the reports
+    dispatch on these, never on op names or strings; the named sets below say which do what."""
+
+    CONV = "conv"
+    POOL = "pool"
+    NORM = "norm"
+    ACT = "act"
+    LINEAR = "linear"
+    MERGE = "merge"
+    RESHAPE = "reshape"
+    REG = "reg"  # regularisation: dropout, drop-path
+    SHORTCUT = "shortcut"
+
+
+# A layer of these categories takes a vector: the elaborator flattens a feature map before it.
+TAKES_VECTOR = frozenset({Category.LINEAR})
+# Drawn in a colour of their own; the rest share "other".
+OWN_COLOUR = frozenset({Category.CONV, Category.POOL, Category.NORM, Category.ACT, Category.LINEAR, Category.MERGE})
+# Folding in diagrams: a layer of FOLDABLE_AFTER may be drawn inside the box of an AFTER_HOSTS
+# layer it follows ("conv + bn, relu"); one of FOLDABLE_BEFORE inside a BEFORE_HOSTS layer it leads
+# into ("bn, relu > conv", pre-activation; dropout acts on its input).
+FOLDABLE_AFTER = frozenset({Category.NORM, Category.ACT})
+AFTER_HOSTS = frozenset({Category.CONV, Category.LINEAR, Category.MERGE})
+FOLDABLE_BEFORE = frozenset({Category.NORM, Category.ACT, Category.REG, Category.RESHAPE})
+BEFORE_HOSTS = frozenset({Category.CONV, Category.LINEAR})
 
 
 class OpError(Exception):
@@ -101,7 +130,7 @@ OTHER_OPS = ("bias", "norm", "act", "pool", "add")
 @dataclass(frozen=True)
 class OpDef:
     name: str
-    category: str  # conv, pool, norm, act, linear, merge, reshape, reg, shortcut
+    category: Category
     attrs: type[Attrs]
     shape: Callable[[Any, list[Shape]], Shape]
     lower: Callable[[Any, list[Shape]], Lowering]

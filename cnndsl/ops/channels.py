@@ -5,7 +5,7 @@ Table I), and each S2 unit multiplies its summed inputs by a trainable coefficie
 trainable bias."""
 from __future__ import annotations
 
-from .base import INPUT, Attrs, Lowering, OpDef, OpError, Saved, fmt, numel
+from .base import Category, INPUT, Attrs, Lowering, OpDef, OpError, Saved, fmt, numel
 
 
 class SelectAttrs(Attrs):
@@ -23,7 +23,7 @@ def _select_shape(a: SelectAttrs, ins):
 
 
 SELECT = OpDef(
-    name="select", category="reshape", attrs=SelectAttrs, positional=("channels",),
+    name="select", category=Category.RESHAPE, attrs=SelectAttrs, positional=("channels",),
     shape=_select_shape, label=lambda a: "select " + ",".join(map(str, a.channels)),
     lower=lambda a, ins: Lowering("layers.Select", dict(channels=list(a.channels))),
     saved=lambda a, ins, out: (Saved("own", elements=len(a.channels), itemsize=8, per_sample=False),),  # int64 index
@@ -41,7 +41,7 @@ class AffineAttrs(Attrs):
 
 
 AFFINE = OpDef(
-    name="affine", category="norm", attrs=AffineAttrs, shape=_affine_shape, label=lambda a: "affine",
+    name="affine", category=Category.NORM, attrs=AffineAttrs, shape=_affine_shape, label=lambda a: "affine",
     params=lambda a, ins, out: 2 * ins[0][0],
     lower=lambda a, ins: Lowering("layers.Affine", dict(channels=ins[0][0])),
     other_ops=lambda a, ins, out: {"norm": 2 * numel(out)},  # a scale and a shift per element, as BN

@@ -1,7 +1,7 @@
 """Convolution and the fully connected layer: the ops that carry weights and MACs."""
 from __future__ import annotations
 
-from .base import INPUT, Attrs, Lowering, OpDef, OpError, Saved, Window, fmt, need_map, numel, pair, window_out
+from .base import Category, INPUT, Attrs, Lowering, OpDef, OpError, Saved, Window, fmt, need_map, numel, pair, window_out
 
 
 class ConvAttrs(Attrs):
@@ -40,7 +40,7 @@ def _conv_label(a: ConvAttrs) -> str:
 
 
 CONV = OpDef(
-    name="conv", category="conv", attrs=ConvAttrs, positional=("out", "k", "s", "p"), kernel_sugar=True,
+    name="conv", category=Category.CONV, attrs=ConvAttrs, positional=("out", "k", "s", "p"), kernel_sugar=True,
     complete=_conv_complete, shape=_conv_shape, label=_conv_label,
     params=lambda a, ins, out: a.out * ins[0][0] // a.groups * a.k[0] * a.k[1] + (a.out if a.bias else 0),
     macs=lambda a, ins, out: numel(out) * ins[0][0] // a.groups * a.k[0] * a.k[1],
@@ -65,7 +65,7 @@ def _fc_shape(a: LinearAttrs, ins):
 
 
 FC = OpDef(
-    name="fc", category="linear", attrs=LinearAttrs, positional=("out",),
+    name="fc", category=Category.LINEAR, attrs=LinearAttrs, positional=("out",),
     shape=_fc_shape, label=lambda a: f"fc {a.out}",
     params=lambda a, ins, out: ins[0][0] * a.out + (a.out if a.bias else 0),
     macs=lambda a, ins, out: ins[0][0] * a.out,
@@ -78,7 +78,7 @@ FC = OpDef(
 # LeNet-5's output layer (LeCun et al. 1998, Eq. 7): unit i computes sum_j (x_j - w_ij)^2, the
 # squared distance to a fixed prototype. The prototypes are chosen, not trained: buffers, not params.
 RBF = OpDef(
-    name="rbf", category="linear", attrs=LinearAttrs, positional=("out",),
+    name="rbf", category=Category.LINEAR, attrs=LinearAttrs, positional=("out",),
     shape=_fc_shape, label=lambda a: f"rbf {a.out}",
     buffers=lambda a, ins, out: ins[0][0] * a.out,
     # No MACs: the conv/linear convention counts matrix products, which is what FlopCounterMode sees;

@@ -1,7 +1,7 @@
 """Normalisation, activations, dropout and flatten: one input, no MACs in the conv/linear sense."""
 from __future__ import annotations
 
-from .base import INPUT, OUTPUT, Attrs, Lowering, NoAttrs, OpDef, OpError, Saved, Window, fmt, numel
+from .base import Category, INPUT, OUTPUT, Attrs, Lowering, NoAttrs, OpDef, OpError, Saved, Window, fmt, numel
 
 
 def same(a, ins):
@@ -20,7 +20,7 @@ def _bn_shape(a, ins):
 
 
 BN = OpDef(
-    name="bn", category="norm", attrs=BnAttrs, positional=("eps",), shape=_bn_shape,
+    name="bn", category=Category.NORM, attrs=BnAttrs, positional=("eps",), shape=_bn_shape,
     label=lambda a: "bn",
     params=lambda a, ins, out: 2 * ins[0][0],
     buffers=lambda a, ins, out: 2 * ins[0][0] + 1,  # running mean, running var, num_batches_tracked
@@ -46,7 +46,7 @@ def _lrn_saved(a: LrnAttrs, ins, out) -> tuple[Saved, ...]:
 
 
 LRN = OpDef(
-    name="lrn", category="norm", attrs=LrnAttrs, positional=("size",), shape=same,
+    name="lrn", category=Category.NORM, attrs=LrnAttrs, positional=("size",), shape=same,
     label=lambda a: f"lrn {a.size}",
     lower=lambda a, ins: Lowering("nn.LocalResponseNorm", dict(size=a.size, alpha=a.alpha, beta=a.beta, k=a.k)),
     # per element: square, a (size-1)-add window sum over channels, scale, offset, power, divide
@@ -57,9 +57,9 @@ LRN = OpDef(
 
 def _activation(name: str, cls: str) -> OpDef:
     if cls == "nn.Identity":  # returns its input: no work, nothing kept, no new memory
-        return OpDef(name=name, category="act", attrs=NoAttrs, shape=same, label=lambda a: name,
+        return OpDef(name=name, category=Category.ACT, attrs=NoAttrs, shape=same, label=lambda a: name,
                      lower=lambda a, ins: Lowering(cls), view=lambda a, training: True)
-    return OpDef(name=name, category="act", attrs=NoAttrs, shape=same, label=lambda a: name,
+    return OpDef(name=name, category=Category.ACT, attrs=NoAttrs, shape=same, label=lambda a: name,
                  lower=lambda a, ins: Lowering(cls),
                  other_ops=lambda a, ins, out: {"act": numel(out)},
                  saved=lambda a, ins, out: (OUTPUT,))  # relu, tanh and sigmoid differentiate from their result
@@ -70,7 +70,7 @@ class DropoutAttrs(Attrs):
 
 
 DROPOUT = OpDef(
-    name="dropout", category="reg", attrs=DropoutAttrs, positional=("p",), shape=same,
+    name="dropout", category=Category.REG, attrs=DropoutAttrs, positional=("p",), shape=same,
     label=lambda a: f"dropout {a.p:g}",
     lower=lambda a, ins: Lowering("nn.Dropout", dict(p=a.p)),
     # evaluation (and p=0) returns the input itself; training on CPU multiplies by a mask of the
@@ -80,7 +80,7 @@ DROPOUT = OpDef(
 )
 
 FLATTEN = OpDef(
-    name="flatten", category="reshape", attrs=NoAttrs, shape=lambda a, ins: (numel(ins[0]),),
+    name="flatten", category=Category.RESHAPE, attrs=NoAttrs, shape=lambda a, ins: (numel(ins[0]),),
     label=lambda a: "flatten", lower=lambda a, ins: Lowering("nn.Flatten"),
     view=lambda a, training: True,
     window=lambda a, ins, out: Window(ins[0][1:]) if len(ins[0]) == 3 else None,  # every feature sees the whole map

@@ -1,7 +1,7 @@
 """Ops that join several tensors, and the shortcuts that feed them."""
 from __future__ import annotations
 
-from .base import Attrs, Lowering, NoAttrs, OpDef, OpError, Window, fmt, numel
+from .base import Category, Attrs, Lowering, NoAttrs, OpDef, OpError, Window, fmt, numel
 
 
 def _concat_shape(a, ins):
@@ -22,12 +22,12 @@ def _equal_shape(kind):
     return shape
 
 
-CONCAT = OpDef(name="concat", category="merge", attrs=NoAttrs, arity=None, shape=_concat_shape,
+CONCAT = OpDef(name="concat", category=Category.MERGE, attrs=NoAttrs, arity=None, shape=_concat_shape,
                label=lambda a: "concat", lower=lambda a, ins: Lowering("layers.Concat"))
-ADD = OpDef(name="add", category="merge", attrs=NoAttrs, arity=None, shape=_equal_shape("add"),
+ADD = OpDef(name="add", category=Category.MERGE, attrs=NoAttrs, arity=None, shape=_equal_shape("add"),
             label=lambda a: "add", lower=lambda a, ins: Lowering("layers.Add"),
             other_ops=lambda a, ins, out: {"add": (len(ins) - 1) * numel(out)})
-MEAN = OpDef(name="mean", category="merge", attrs=NoAttrs, arity=None, shape=_equal_shape("mean"),
+MEAN = OpDef(name="mean", category=Category.MERGE, attrs=NoAttrs, arity=None, shape=_equal_shape("mean"),
              label=lambda a: "mean", lower=lambda a, ins: Lowering("layers.Mean"),
              other_ops=lambda a, ins, out: {"add": len(ins) * numel(out)})  # n-1 adds and a scale per element
 
@@ -47,7 +47,7 @@ def _pad_shape(a, ins):
 
 # He et al. 2015 option A: subsample by the stride, pad the new channels with zeros; no weights.
 PAD_SHORTCUT = OpDef(
-    name="pad_shortcut", category="shortcut", attrs=PadShortcutAttrs, positional=("out", "s"),
+    name="pad_shortcut", category=Category.SHORTCUT, attrs=PadShortcutAttrs, positional=("out", "s"),
     shape=_pad_shape, label=lambda a: f"zero-pad shortcut /{a.s}, {a.out}",
     lower=lambda a, ins: Lowering("layers.PadShortcut", dict(stride=a.s, pad=(a.out - ins[0][0]) // 2)),
     window=lambda a, ins, out: Window((1, 1), (a.s, a.s)),  # x[:, :, ::s, ::s]

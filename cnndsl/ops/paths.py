@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from .base import Attrs, Lowering, OpDef, OpError, Saved, numel
+from .base import Category, Attrs, Lowering, OpDef, OpError, Saved, numel
 from .merge import _equal_shape
 
 
@@ -63,7 +63,7 @@ def _droppath_lower(a: DropPathAttrs, ins):
 # (else zeros); evaluation scales it by `survive`, its expected value. `residual<...> survive=p`
 # puts one on the residual branch before the add.
 DROPPATH = OpDef(
-    name="droppath", category="reg", attrs=DropPathAttrs, positional=("survive",),
+    name="droppath", category=Category.REG, attrs=DropPathAttrs, positional=("survive",),
     shape=_droppath_shape, label=_droppath_label, lower=_droppath_lower,
     # training multiplies by a 0/1 draw (kept for backward): one per batch, or one per sample
     saved=lambda a, ins, out: (Saved("own", elements=1, per_sample=a.mode == "row"),),
@@ -80,7 +80,7 @@ class JoinAttrs(Attrs):
 # A join that feeds only another join is absorbed by it (`flattens`), so the recursive rule
 # f_{C+1} = join(f_C -> f_C | conv) gives the paper's joins of up to C columns.
 JOIN = OpDef(
-    name="join", category="merge", attrs=JoinAttrs, positional=("drop",), arity=None, flattens=True,
+    name="join", category=Category.MERGE, attrs=JoinAttrs, positional=("drop",), arity=None, flattens=True,
     shape=_equal_shape("join"), label=lambda a: "join" + (f" drop {a.drop:g}" if a.drop else ""),
     lower=lambda a, ins: Lowering("layers.Join", dict(drop=a.drop)),
     other_ops=lambda a, ins, out: {"add": len(ins) * numel(out)},  # as `mean`: n-1 adds and a scale

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .base import INPUT, Attrs, Lowering, OpDef, OpError, Saved, Window, fmt, need_map, numel, pair, window_out
+from .base import Category, INPUT, Attrs, Lowering, OpDef, OpError, Saved, Window, fmt, need_map, numel, pair, window_out
 
 
 class PoolAttrs(Attrs):
@@ -52,7 +52,7 @@ def _label(kind):
 
 
 MAXPOOL = OpDef(
-    name="maxpool", category="pool", attrs=PoolAttrs, positional=("k", "s", "p"), kernel_sugar=True,
+    name="maxpool", category=Category.POOL, attrs=PoolAttrs, positional=("k", "s", "p"), kernel_sugar=True,
     complete=_complete, shape=_shape, label=_label("maxpool"),
     lower=lambda a, ins: Lowering("nn.MaxPool2d", dict(kernel_size=a.k, stride=a.s, padding=a.p, ceil_mode=a.ceil)),
     other_ops=_window_ops, window=_window,
@@ -61,7 +61,7 @@ MAXPOOL = OpDef(
 )
 
 AVGPOOL = OpDef(
-    name="avgpool", category="pool", attrs=AvgPoolAttrs, positional=("k", "s", "p"), kernel_sugar=True,
+    name="avgpool", category=Category.POOL, attrs=AvgPoolAttrs, positional=("k", "s", "p"), kernel_sugar=True,
     complete=_complete, shape=_shape, label=_label("avgpool"),
     lower=lambda a, ins: Lowering("nn.AvgPool2d", dict(kernel_size=a.k, stride=a.s, padding=a.p, ceil_mode=a.ceil,
                                                        count_include_pad=a.count_include_pad)),
@@ -101,14 +101,14 @@ def _adaptive_saved(a, ins, out):
 
 
 ADAPTIVE_AVGPOOL = OpDef(
-    name="adaptive_avgpool", category="pool", attrs=AdaptiveAttrs, positional=("size",),
+    name="adaptive_avgpool", category=Category.POOL, attrs=AdaptiveAttrs, positional=("size",),
     shape=_adaptive_shape, label=lambda a: f"adaptive avgpool {'x'.join(map(str, pair(a.size)))}",
     lower=lambda a, ins: Lowering("nn.AdaptiveAvgPool2d", dict(output_size=pair(a.size))),
     other_ops=_adaptive_ops, window=_adaptive_window, saved=_adaptive_saved,
 )
 
 GAP = OpDef(
-    name="gap", category="pool", attrs=AdaptiveAttrs,
+    name="gap", category=Category.POOL, attrs=AdaptiveAttrs,
     shape=lambda a, ins: (need_map(ins, "global average pooling")[0], 1, 1), label=lambda a: "global avgpool",
     lower=lambda a, ins: Lowering("nn.AdaptiveAvgPool2d", dict(output_size=(1, 1))),
     other_ops=_adaptive_ops, window=_adaptive_window, saved=_adaptive_saved,

@@ -15,19 +15,16 @@ from dataclasses import dataclass, field
 from typing import Union
 
 from ..ir import Frame, Graph, Node
-from ..ops import fmt
+from ..ops import AFTER_HOSTS, BEFORE_HOSTS, FOLDABLE_AFTER, FOLDABLE_BEFORE, OWN_COLOUR, Category, fmt
 
-# The drawing categories: the op table's categories, with the rare ones put together as "other".
-CATEGORY = {"conv": "conv", "pool": "pool", "norm": "norm", "act": "act", "linear": "linear",
-            "merge": "merge", "reshape": "other", "reg": "other", "shortcut": "other"}
-
-# Folding: which layers may be drawn inside which box, after it ("conv + bn, relu") or before it
-# ("bn, relu > conv", pre-activation). One table, so the rule is visible in one place.
-FOLD_AFTER = {"norm", "act"}  # may follow ...
-AFTER_HOSTS = {"conv", "linear", "merge"}  # ... one of these
-FOLD_BEFORE = {"norm", "act", "reg", "reshape"}  # may lead into (dropout acts on its input) ...
-BEFORE_HOSTS = {"conv", "linear"}  # ... one of these
+# Folding: which layers may be drawn inside which box is declared beside the op table
+# (cnndsl.ops: FOLDABLE_AFTER / AFTER_HOSTS, FOLDABLE_BEFORE / BEFORE_HOSTS).
 DRAWN_FRAMES = {"block", "repeat"}  # residual, dense, merge, branch: their shape is in the edges
+
+
+def drawing_category(category: Category) -> str:
+    """The box colour of an op category: its own (OWN_COLOUR), or "other" for the rare ones."""
+    return category if category in OWN_COLOUR else "other"
 
 
 @dataclass(frozen=True)
@@ -42,7 +39,7 @@ class Options:
 @dataclass
 class Box:
     id: str
-    category: str  # a key of CATEGORY's values, or "io" / "block"
+    category: str  # drawing_category() of its op, or "io" / "block"
     title: str
     before: list[str] = field(default_factory=list)  # labels of layers folded in front of it
     after: list[str] = field(default_factory=list)  # labels of layers folded after it
@@ -241,7 +238,7 @@ class _Builder:
             name = node.meta.get("name", "output")
             box = Box(node.id, "io", "output" if name == "output" else f"output: {name}")
         else:
-            box = Box(node.id, CATEGORY.get(node.opdef.category, "other"), node.opdef.label(node.attrs))
+            box = Box(node.id, drawing_category(node.opdef.category), node.opdef.label(node.attrs))
             folded = sorted(self.guests.get(node.id, []), key=self.order.get)
             for n in folded:
                 other = self.g[n]
@@ -308,7 +305,8 @@ class _Builder:
             box.stats = ", ".join(parts)
 
 
-PALETTE_ORDER = ["io", "conv", "pool", "norm", "act", "linear", "merge", "other", "block"]
+# the legend's order: input/output, the op categories with a colour of their own, the rest
+PALETTE_ORDER: list[str] = ["io", *(c for c in Category if c in OWN_COLOUR), "other", "block"]
 
 
 # ---------------------------------------------------------------- folding
@@ -321,8 +319,8 @@ def fold_map(graph: Graph, skip: int = 0) -> dict[str, tuple[str, str]]:
     same place: a unit `bn -> relu -> conv` expands `3x3:32` into three nodes with one span, so
     DenseNet's pre-activation reads "bn, relu > conv 3x3, 32"; otherwise it follows the layer before.
     """
-    def cat(n: Node) -> str:
-        return n.opdef.category if n.kind == "op" else n.kind
+    def cat(n: Node) -> Category | None:
+        return n.opdef.category if n.kind == "op" else None
 
     def box(n: Node):
         return tuple(f for f in n.scope[skip:] if f.kind in DRAWN_FRAMES)
@@ -332,14 +330,14 @@ def fold_map(graph: Graph, skip: int = 0) -> dict[str, tuple[str, str]]:
 
     def back(n: Node) -> Node | None:  # the conv/linear/merge that n follows through a plain chain
         p = graph[n.inputs[0]]
-        while plain(p) and cat(p) in FOLD_AFTER and box(p) == box(n):
+        while plain(p) and cat(p) in FOLDABLE_AFTER and box(p) == box(n):
             p = graph[p.inputs[0]]
         ok = cat(p) in AFTER_HOSTS and len(graph.users(p.id)) == 1 and box(p) == box(n)
         return p if ok else None
 
     def forward(n: Node) -> Node | None:  # the conv/linear that n leads into through a plain chain
         u = graph[graph.users(n.id)[0]]
-        while plain(u) and cat(u) in FOLD_BEFORE and box(u) == box(n):
+        while plain(u) and cat(u) in FOLDABLE_BEFORE and box(u) == box(n):
             u = graph[graph.users(u.id)[0]]
         ok = cat(u) in BEFORE_HOSTS and len(u.inputs) == 1 and box(u) == box(n)
         return u if ok else None
@@ -348,8 +346,8 @@ def fold_map(graph: Graph, skip: int = 0) -> dict[str, tuple[str, str]]:
     for n in graph.ops():
         if n.kind != "op" or len(n.inputs) != 1:
             continue
-        after = back(n) if cat(n) in FOLD_AFTER else None  # what n feeds does not matter here
-        before = forward(n) if cat(n) in FOLD_BEFORE and plain(n) else None
+        after = back(n) if cat(n) in FOLDABLE_AFTER else None  # what n feeds does not matter here
+        before = forward(n) if cat(n) in FOLDABLE_BEFORE and plain(n) else None
         if before is not None and (after is None or (before.span == n.span and after.span != n.span)):
             folded[n.id] = (before.id, "before")
         elif after is not None:

@@ -13,18 +13,19 @@ from pathlib import Path
 
 from ..diagnostics import CnnDslError
 from ..ir import Graph
+from ..ops import Category
 from .diagram import Box, Cluster, Diagram, Item, Options, build_diagram
 
-# category -> (legend name, fill, border). Fills are light so black text stays readable in print;
-# borders carry the hue so the categories stay apart in grey-scale too (they differ in lightness).
-PALETTE = {
+# drawing category (diagram.PALETTE_ORDER) -> (legend name, fill, border). Fills are light so black
+# text stays readable in print; borders carry the hue so the categories stay apart in grey-scale too (they differ in lightness).
+PALETTE: dict[str, tuple[str, str, str]] = {
     "io": ("input / output", "#e5e7eb", "#4b5563"),
-    "conv": ("convolution", "#cfe0f7", "#2f64a8"),
-    "pool": ("pooling", "#fde0c2", "#c0661a"),
-    "norm": ("normalization", "#fff0b0", "#a88600"),
-    "act": ("activation", "#d5efcb", "#3f8a2e"),
-    "linear": ("fully connected", "#e6d8f2", "#6f4a9e"),
-    "merge": ("merge", "#f7d0d0", "#b03a3a"),
+    Category.CONV: ("convolution", "#cfe0f7", "#2f64a8"),
+    Category.POOL: ("pooling", "#fde0c2", "#c0661a"),
+    Category.NORM: ("normalization", "#fff0b0", "#a88600"),
+    Category.ACT: ("activation", "#d5efcb", "#3f8a2e"),
+    Category.LINEAR: ("fully connected", "#e6d8f2", "#6f4a9e"),
+    Category.MERGE: ("merge", "#f7d0d0", "#b03a3a"),
     "other": ("other", "#ffffff", "#8a8a8a"),
     "block": ("block (collapsed)", "#f1f3f6", "#374151"),
 }

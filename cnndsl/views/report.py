@@ -96,7 +96,7 @@ def build_report(graph: Graph, *, batch: int = 1, dtype: str = "float32") -> Rep
 
 def _layer(graph: Graph, node) -> LayerReport:
     return LayerReport(
-        name=graph.qualname(node.id), op=node.op, label=node.opdef.label(node.attrs), category=node.opdef.category,
+        name=graph.qualname(node.id), op=node.op, label=node.opdef.label(node.attrs), category=node.opdef.category.value,
         inputs=[graph.qualname(i) for i in node.inputs], shape=list(node.shape), params=node.meta["params"],
         buffers=node.meta["buffers"], macs=node.meta["macs"], flops=node.meta["flops"],
         source=str(node.span), line=node.span.line if node.span else 0,
