@@ -5,17 +5,15 @@ Table I), and each S2 unit multiplies its summed inputs by a trainable coefficie
 trainable bias."""
 from __future__ import annotations
 
-from .base import Category, INPUT, Attrs, Lowering, OpDef, OpError, Saved, fmt, numel
+from .base import Offset, Shape, need_map, Category, INPUT, Attrs, Lowering, OpDef, OpError, Saved, fmt, numel
 
 
 class SelectAttrs(Attrs):
-    channels: tuple[int, ...]
+    channels: tuple[Offset, ...]
 
 
-def _select_shape(a: SelectAttrs, ins):
-    if len(ins[0]) != 3:
-        raise OpError(f"select needs a CxHxW feature map, got {fmt(ins[0])}")
-    c = ins[0][0]
+def _select_shape(a: SelectAttrs, ins: list[Shape]) -> Shape:
+    c = need_map(ins, "select")[0]
     bad = [i for i in a.channels if not 0 <= i < c]
     if not a.channels or bad:
         raise OpError(f"select needs channel numbers from 0 to {c - 1}, got {list(a.channels)}")
@@ -30,10 +28,8 @@ SELECT = OpDef(
 )
 
 
-def _affine_shape(a, ins):
-    if len(ins[0]) != 3:
-        raise OpError(f"affine needs a CxHxW feature map, got {fmt(ins[0])}")
-    return ins[0]
+def _affine_shape(a: AffineAttrs, ins: list[Shape]) -> Shape:
+    return need_map(ins, "affine")
 
 
 class AffineAttrs(Attrs):

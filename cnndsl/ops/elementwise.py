@@ -1,7 +1,9 @@
 """Normalisation, activations, dropout and flatten: one input, no MACs in the conv/linear sense."""
 from __future__ import annotations
 
-from .base import Category, INPUT, OUTPUT, Attrs, Lowering, NoAttrs, OpDef, OpError, Saved, Window, fmt, numel
+from pydantic import Field
+
+from .base import Probability, Shape, Size, need_map, Category, INPUT, OUTPUT, Attrs, Lowering, NoAttrs, OpDef, OpError, Saved, Window, fmt, numel
 
 
 def same(a, ins):
@@ -9,14 +11,12 @@ def same(a, ins):
 
 
 class BnAttrs(Attrs):
-    eps: float = 1e-5
-    momentum: float = 0.1
+    eps: float = Field(1e-5, gt=0)
+    momentum: Probability = 0.1
 
 
-def _bn_shape(a, ins):
-    if len(ins[0]) != 3:
-        raise OpError(f"bn needs a CxHxW feature map, got {fmt(ins[0])}")
-    return ins[0]
+def _bn_shape(a: BnAttrs, ins: list[Shape]) -> Shape:
+    return need_map(ins, "bn")
 
 
 BN = OpDef(
@@ -32,7 +32,7 @@ BN = OpDef(
 
 
 class LrnAttrs(Attrs):
-    size: int = 5
+    size: Size = 5
     alpha: float = 1e-4
     beta: float = 0.75
     k: float = 1.0
@@ -66,7 +66,7 @@ def _activation(name: str, cls: str) -> OpDef:
 
 
 class DropoutAttrs(Attrs):
-    p: float = 0.5
+    p: Probability = 0.5  # the probability that an element is zeroed in training
 
 
 DROPOUT = OpDef(

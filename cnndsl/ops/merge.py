@@ -1,7 +1,7 @@
 """Ops that join several tensors, and the shortcuts that feed them."""
 from __future__ import annotations
 
-from .base import Category, Attrs, Lowering, NoAttrs, OpDef, OpError, Window, fmt, numel
+from .base import Size, Category, Attrs, Lowering, NoAttrs, OpDef, OpError, Window, fmt, numel
 
 
 def _concat_shape(a, ins):
@@ -33,8 +33,8 @@ MEAN = OpDef(name="mean", category=Category.MERGE, attrs=NoAttrs, arity=None, sh
 
 
 class PadShortcutAttrs(Attrs):
-    out: int
-    s: int = 1
+    out: Size
+    s: Size = 1
 
 
 def _pad_shape(a, ins):

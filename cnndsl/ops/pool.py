@@ -3,28 +3,46 @@ branch) and 0 otherwise; `p=` overrides."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
-from .base import Category, INPUT, Attrs, Lowering, OpDef, OpError, Saved, Window, fmt, need_map, numel, pair, window_out
+from .base import Pair, Shape, SizePair, OffsetPair, Category, INPUT, Attrs, Lowering, OpDef, OpError, Saved, Window, fmt, need_map, numel, pair, window_out
 
 
-class PoolAttrs(Attrs):
-    k: int | tuple[int, int] = 2
-    s: int | tuple[int, int] | None = None  # None: stride 1
-    p: int | tuple[int, int] | None = None
+class PoolSpec(Attrs):
+    """A pool as written: `maxpool3x3/2 ceil`."""
+
+    k: SizePair = 2
+    s: SizePair | None = None  # None: stride 1
+    p: OffsetPair | None = None
     ceil: bool = False
 
 
-class AvgPoolAttrs(PoolAttrs):
+class AvgPoolSpec(PoolSpec):
     count_include_pad: bool = True
 
 
-def _complete(a: PoolAttrs, ins):
+class Pool(Attrs):
+    """A pool completed: window, stride and padding as pairs."""
+
+    k: Pair
+    s: Pair
+    p: Pair
+    ceil: bool
+
+
+class AvgPool(Pool):
+    count_include_pad: bool
+
+
+def _complete(a: PoolSpec, ins: list[Shape]) -> Pool:
     k, s = pair(a.k), pair(a.s if a.s is not None else 1)
-    p = a.p if a.p is not None else ((k[0] // 2, k[1] // 2) if s == (1, 1) else 0)
-    return a.model_copy(update={"k": k, "s": s, "p": pair(p)})
+    p = pair(a.p if a.p is not None else ((k[0] // 2, k[1] // 2) if s == (1, 1) else 0))
+    if isinstance(a, AvgPoolSpec):
+        return AvgPool(k=k, s=s, p=p, ceil=a.ceil, count_include_pad=a.count_include_pad)
+    return Pool(k=k, s=s, p=p, ceil=a.ceil)
 
 
-def _shape(a: PoolAttrs, ins):
+def _shape(a: Pool, ins: list[Shape]) -> Shape:
     c, h, w = need_map(ins, "pooling")
     if a.p[0] > a.k[0] // 2 or a.p[1] > a.k[1] // 2:
         raise OpError(f"pool padding {a.p} is more than half the {a.k[0]}x{a.k[1]} window")
@@ -35,24 +53,24 @@ def _shape(a: PoolAttrs, ins):
     return (c, oh, ow)
 
 
-def _window(a: PoolAttrs, ins, out) -> Window:
+def _window(a: Pool, ins: list[Shape], out: Shape) -> Window:
     return Window(a.k, a.s, a.p)
 
 
-def _window_ops(a: PoolAttrs, ins, out) -> dict[str, int]:
+def _window_ops(a: Pool, ins: list[Shape], out: Shape) -> dict[str, int]:
     """One compare (max) or add (average) per element of each window, padding included."""
     return {"pool": numel(out) * a.k[0] * a.k[1]}
 
 
-def _label(kind):
-    def label(a: PoolAttrs) -> str:
+def _label(kind: str) -> Callable[[Pool], str]:
+    def label(a: Pool) -> str:
         s = f"/{a.s[0]}" if a.s != (1, 1) else ""
         return f"{kind} {a.k[0]}x{a.k[1]}{s}" + (" ceil" if a.ceil else "")
     return label
 
 
 MAXPOOL = OpDef(
-    name="maxpool", category=Category.POOL, attrs=PoolAttrs, positional=("k", "s", "p"), kernel_sugar=True,
+    name="maxpool", category=Category.POOL, attrs=PoolSpec, positional=("k", "s", "p"), kernel_sugar=True,
     complete=_complete, shape=_shape, label=_label("maxpool"),
     lower=lambda a, ins: Lowering("nn.MaxPool2d", dict(kernel_size=a.k, stride=a.s, padding=a.p, ceil_mode=a.ceil)),
     other_ops=_window_ops, window=_window,
@@ -61,7 +79,7 @@ MAXPOOL = OpDef(
 )
 
 AVGPOOL = OpDef(
-    name="avgpool", category=Category.POOL, attrs=AvgPoolAttrs, positional=("k", "s", "p"), kernel_sugar=True,
+    name="avgpool", category=Category.POOL, attrs=AvgPoolSpec, positional=("k", "s", "p"), kernel_sugar=True,
     complete=_complete, shape=_shape, label=_label("avgpool"),
     lower=lambda a, ins: Lowering("nn.AvgPool2d", dict(kernel_size=a.k, stride=a.s, padding=a.p, ceil_mode=a.ceil,
                                                        count_include_pad=a.count_include_pad)),
@@ -70,7 +88,7 @@ AVGPOOL = OpDef(
 
 
 class AdaptiveAttrs(Attrs):
-    size: int | tuple[int, int] = 1
+    size: SizePair = 1
 
 
 def _adaptive_shape(a: AdaptiveAttrs, ins):
