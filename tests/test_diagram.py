@@ -17,9 +17,9 @@ import networkx as nx
 import pytest
 
 import cnndsl
+from cnndsl.ops import fmt
 from cnndsl.views.diagram import Box, Cluster, Options, build_diagram, shape_range
 from cnndsl.views.graphviz import to_dot, write_diagram
-from cnndsl.ops import fmt
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "diagram"

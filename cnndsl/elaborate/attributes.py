@@ -91,7 +91,9 @@ def _explain(key: str, e: ErrorDetails) -> str:
               "less_than": "less than", "less_than_equal": "at most"}
     if kind in bounds:
         limit = next(iter(ctx.values()))
-        shown = "2**63 - 1 (64-bit)" if limit == 2**63 - 1 else f"{limit:g}" if isinstance(limit, float) else show(limit)
+        shown = f"{limit:g}" if isinstance(limit, float) else show(limit)
+        if limit == 2**63 - 1:
+            shown = "2**63 - 1 (64-bit)"
         return f"{key} must be {bounds[kind]} {shown}"
     if kind == "tuple_type":  # a size that may be a pair, or a list such as `select`'s channels
         return f"{key} must be " + ("a number or a pair such as (1, 7)" if len(e["loc"]) > 1 else "a list")

@@ -75,7 +75,7 @@ def projection(ctx: Context, mode: str, x: str, out: tuple[int, ...], e: ast.Com
     _, h, w = ctx.graph[x].shape
     s = (stride(h, out[1]), stride(w, out[2]))
     if mode == "pad":
-        return add_op(ctx, OPS["pad_shortcut"], OPS["pad_shortcut"].attrs(out=out[0], s=s[0]), [x], e.span)
+        return make_op(ctx, OPS["pad_shortcut"], Written(e.span, {"out": out[0], "s": s[0]}), [x], e.span)
     unit = ctx.units.of(e.span.file)
     conv = unit.written("conv", e.span)
     conv.values.update(out=out[0], k=(1, 1), s=s, p=0)

@@ -23,6 +23,9 @@ from .schedules import resolve_schedules
 from .units import Units
 from .values import Env, Evaluator, show
 
+# what a parameter of these names usually means to set, and the option that sets it
+OUTSIDE_OPTIONS = {"input": "the input shape is set with --input CxHxW (input= in Python)",
+                   "network": "the network is chosen with --network NAME (network= in Python)"}
 RECURSION_LIMIT = 20_000  # deep networks (ResNet-1202) recurse through nested block uses
 
 
@@ -83,7 +86,7 @@ class Elaborator:
             if key not in names:
                 known = ", ".join(names) or "none"
                 raise error(f"network `{main.name}` has no parameter `{key}` (parameters: {known})", main.span,
-                            help=did_you_mean(key, names))
+                            help=did_you_mean(key, names) or OUTSIDE_OPTIONS.get(key))
         bound: dict[str, Any] = {}
         for p in main.params:
             if p.name in params:
@@ -107,4 +110,5 @@ def note_outside_values(exc: CnnDslError, params: dict[str, Any]) -> None:
         quoted = text[d.span.column - 1:end - 1]
         for name, value in params.items():
             if re.search(rf"\b{re.escape(name)}\b", quoted):
-                d.notes.insert(0, Note(f"`{name}` is {show(value)}, set from outside the file (-D {name}={show(value)})"))
+                shown = show(value)
+                d.notes.insert(0, Note(f"`{name}` is {shown}, set from outside the file (-D {name}={shown})"))

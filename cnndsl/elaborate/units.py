@@ -45,7 +45,9 @@ class Units:
     def __init__(self, program: Program, ev: Evaluator, globals_: Env):
         self.program, self.ev, self.globals = program, ev, globals_
         self._units: dict[str, Unit] = {}
-        self._default = parse(DEFAULT_UNIT, "<default unit>").items[0].chain  # type: ignore[attr-defined]
+        decl = parse(DEFAULT_UNIT, "<default unit>").items[0]
+        assert isinstance(decl, ast.UnitDecl)
+        self._default = decl.chain
 
     def of(self, file: str) -> Unit:
         if file not in self._units:

@@ -9,8 +9,9 @@ that led there. Passes write their results into ``meta``.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import networkx as nx
 
@@ -52,11 +53,13 @@ class Node:
 
     @property
     def opdef(self) -> OpDef:
+        assert self.op is not None, f"{self.id} is an {self.kind} node, not an op"
         return OPS[self.op]
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.meta["shape"]
+        shape: tuple[int, ...] = self.meta["shape"]
+        return shape
 
 
 class Graph:

@@ -4,8 +4,22 @@ from __future__ import annotations
 import re
 
 from . import channels, conv, elementwise, merge, paths, pool
-from .base import (AFTER_HOSTS, BEFORE_HOSTS, FOLDABLE_AFTER, FOLDABLE_BEFORE, OWN_COLOUR, TAKES_VECTOR, Attrs,
-                   Category, Lowering, OpDef, OpError, Shape, fmt, numel)
+from .base import (
+    AFTER_HOSTS,
+    BEFORE_HOSTS,
+    FOLDABLE_AFTER,
+    FOLDABLE_BEFORE,
+    OWN_COLOUR,
+    TAKES_VECTOR,
+    Attrs,
+    Category,
+    Lowering,
+    OpDef,
+    OpError,
+    Shape,
+    fmt,
+    numel,
+)
 
 OPS: dict[str, OpDef] = {op.name: op for mod in (conv, pool, elementwise, merge, paths, channels) for op in mod.OPS}
 ALIASES = {"linear": "fc", "batchnorm": "bn", "global_avgpool": "gap", "id": "identity"}

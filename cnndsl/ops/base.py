@@ -6,9 +6,10 @@ the Python-source backend and the diagram all read the same row, so they cannot 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -191,7 +192,7 @@ def window_out(size: int, k: int, s: int, p: int, d: int = 1, ceil: bool = False
     return out
 
 
-def fmt(shape: Shape) -> str:
+def fmt(shape: Sequence[int]) -> str:
     return "x".join(str(d) for d in shape)
 
 

@@ -5,7 +5,7 @@ Table I), and each S2 unit multiplies its summed inputs by a trainable coefficie
 trainable bias."""
 from __future__ import annotations
 
-from .base import Offset, Shape, need_map, Category, INPUT, Attrs, Lowering, OpDef, OpError, Saved, fmt, numel
+from .base import INPUT, Attrs, Category, Lowering, Offset, OpDef, OpError, Saved, Shape, need_map, numel
 
 
 class SelectAttrs(Attrs):

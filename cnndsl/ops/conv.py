@@ -8,7 +8,6 @@ from .base import (
     Attrs,
     Category,
     Lowering,
-    Offset,
     OffsetPair,
     OpDef,
     OpError,

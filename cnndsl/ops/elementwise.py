@@ -1,12 +1,29 @@
 """Normalisation, activations, dropout and flatten: one input, no MACs in the conv/linear sense."""
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
-from .base import Probability, Shape, Size, need_map, Category, INPUT, OUTPUT, Attrs, Lowering, NoAttrs, OpDef, OpError, Saved, Window, fmt, numel
+from .base import (
+    INPUT,
+    OUTPUT,
+    Attrs,
+    Category,
+    Lowering,
+    NoAttrs,
+    OpDef,
+    Probability,
+    Saved,
+    Shape,
+    Size,
+    Window,
+    need_map,
+    numel,
+)
 
 
-def same(a, ins):
+def same(a: Any, ins: list[Shape]) -> Shape:
     return ins[0]
 
 
@@ -38,7 +55,7 @@ class LrnAttrs(Attrs):
     k: float = 1.0
 
 
-def _lrn_saved(a: LrnAttrs, ins, out) -> tuple[Saved, ...]:
+def _lrn_saved(a: LrnAttrs, ins: list[Shape], out: Shape) -> tuple[Saved, ...]:
     """F.local_response_norm keeps the input, its squares padded by size-1 channels (avg_pool3d),
     the normaliser before and after the power (pow, div)."""
     c, h, w = out
@@ -76,7 +93,7 @@ DROPOUT = OpDef(
     # evaluation (and p=0) returns the input itself; training on CPU multiplies by a mask of the
     # activations' dtype and keeps it (CUDA's fused kernel keeps a bool mask instead)
     view=lambda a, training: not training or a.p == 0,
-    saved=lambda a, ins, out: (Saved("own", elements=numel(out)),) if 0 < a.p else (),
+    saved=lambda a, ins, out: (Saved("own", elements=numel(out)),) if a.p > 0 else (),
 )
 
 FLATTEN = OpDef(

@@ -1,10 +1,13 @@
 """Ops that join several tensors, and the shortcuts that feed them."""
 from __future__ import annotations
 
-from .base import Size, Category, Attrs, Lowering, NoAttrs, OpDef, OpError, Window, fmt, numel
+from collections.abc import Callable
+from typing import Any
+
+from .base import Attrs, Category, Lowering, NoAttrs, OpDef, OpError, Shape, Size, Window, fmt, numel
 
 
-def _concat_shape(a, ins):
+def _concat_shape(a: NoAttrs, ins: list[Shape]) -> Shape:
     first = ins[0]
     for other in ins[1:]:
         if len(other) != len(first) or other[1:] != first[1:]:
@@ -13,8 +16,8 @@ def _concat_shape(a, ins):
     return (sum(s[0] for s in ins), *first[1:])
 
 
-def _equal_shape(kind):
-    def shape(a, ins):
+def _equal_shape(kind: str) -> Callable[[Any, list[Shape]], Shape]:
+    def shape(a: Any, ins: list[Shape]) -> Shape:
         if any(s != ins[0] for s in ins[1:]):
             raise OpError(f"{kind} needs inputs of equal shape",
                           details=[f"inputs are {', '.join(fmt(s) for s in ins)}"])
@@ -37,7 +40,7 @@ class PadShortcutAttrs(Attrs):
     s: Size = 1
 
 
-def _pad_shape(a, ins):
+def _pad_shape(a: PadShortcutAttrs, ins: list[Shape]) -> Shape:
     c, h, w = ins[0]
     if a.out < c or (a.out - c) % 2:
         raise OpError(f"a zero-padding shortcut cannot go from {c} to {a.out} channels",

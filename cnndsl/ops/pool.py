@@ -5,7 +5,25 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from .base import Pair, Shape, SizePair, OffsetPair, Category, INPUT, Attrs, Lowering, OpDef, OpError, Saved, Window, fmt, need_map, numel, pair, window_out
+from .base import (
+    INPUT,
+    Attrs,
+    Category,
+    Lowering,
+    OffsetPair,
+    OpDef,
+    OpError,
+    Pair,
+    Saved,
+    Shape,
+    SizePair,
+    Window,
+    fmt,
+    need_map,
+    numel,
+    pair,
+    window_out,
+)
 
 
 class PoolSpec(Attrs):
@@ -91,7 +109,7 @@ class AdaptiveAttrs(Attrs):
     size: SizePair = 1
 
 
-def _adaptive_shape(a: AdaptiveAttrs, ins):
+def _adaptive_shape(a: AdaptiveAttrs, ins: list[Shape]) -> Shape:
     c, _, _ = need_map(ins, "adaptive pooling")
     return (c, *pair(a.size))
 
@@ -101,19 +119,19 @@ def _adaptive_windows(n: int, o: int) -> list[int]:
     return [math.ceil((i + 1) * n / o) - (i * n) // o for i in range(o)]
 
 
-def _adaptive_window(a, ins, out) -> Window:
+def _adaptive_window(a: AdaptiveAttrs, ins: list[Shape], out: Shape) -> Window:
     (_, h, w), (_, oh, ow) = ins[0], out
     exact = h % oh == 0 and w % ow == 0
     return Window((max(_adaptive_windows(h, oh)), max(_adaptive_windows(w, ow))), (max(h // oh, 1), max(w // ow, 1)),
                   exact=exact)
 
 
-def _adaptive_ops(a, ins, out) -> dict[str, int]:
+def _adaptive_ops(a: AdaptiveAttrs, ins: list[Shape], out: Shape) -> dict[str, int]:
     (c, h, w), (_, oh, ow) = ins[0], out
     return {"pool": c * sum(_adaptive_windows(h, oh)) * sum(_adaptive_windows(w, ow))}
 
 
-def _adaptive_saved(a, ins, out):
+def _adaptive_saved(a: AdaptiveAttrs, ins: list[Shape], out: Shape) -> tuple[Saved, ...]:
     # PyTorch pools to 1x1 with `mean`, which keeps nothing; other sizes keep the input
     return () if out[1:] == (1, 1) else (INPUT,)
 

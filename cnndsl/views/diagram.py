@@ -12,7 +12,6 @@ comes from IR names, so the same `.arch` file always gives the same picture, byt
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 from ..ir import Frame, Graph, Node
 from ..ops import AFTER_HOSTS, BEFORE_HOSTS, FOLDABLE_AFTER, FOLDABLE_BEFORE, OWN_COLOUR, Category, fmt
@@ -52,12 +51,12 @@ class Box:
 class Cluster:
     id: str
     title: str
-    items: list["Item"]
+    items: list[Item]
     count: int = 1
     tooltip: str = ""
 
 
-Item = Union[Box, Cluster]
+Item = Box | Cluster
 
 
 @dataclass
@@ -83,11 +82,20 @@ class _Scope:
     frame: Frame | None
     path: str  # the IR name of this frame instance, e.g. "resnet1.stage2"
     depth: int = 0  # how many frames of a node's scope lead down to (and include) this one
-    children: list["_Scope | Node"] = field(default_factory=list)
+    children: list[_Scope | Node] = field(default_factory=list)
     nodes: list[Node] = field(default_factory=list)  # every node inside, in execution order
 
+    @property
+    def f(self) -> Frame:
+        """The frame of a scope below the root."""
+        assert self.frame is not None
+        return self.frame
 
-def build_diagram(graph: Graph, opts: Options = Options()) -> Diagram:
+
+DEFAULT_OPTIONS = Options()
+
+
+def build_diagram(graph: Graph, opts: Options = DEFAULT_OPTIONS) -> Diagram:
     return _Builder(graph, opts).build()
 
 
@@ -150,17 +158,17 @@ class _Builder:
             if isinstance(child, Node):
                 out += self._node_items(child)
                 i += 1
-            elif child.frame.kind == "repeat":
+            elif child.f.kind == "repeat":
                 j = i + 1
-                while j < len(children) and _same_repeat(children[j], child.frame.group):
+                while j < len(children) and _same_repeat(children[j], child.f.group):
                     j += 1
-                out += self._repeat_items(children[i:j], level)
+                out += self._repeat_items([c for c in children[i:j] if isinstance(c, _Scope)], level)
                 i = j
-            elif child.frame.kind == "block":
+            elif child.f.kind == "block":
                 out += self._block_items(child, level + 1)
                 i += 1
             else:
-                if child.frame.kind == "merge":
+                if child.f.kind == "merge":
                     self._align_branches(child)
                 out += self._items(child, level)
                 i += 1
@@ -170,18 +178,19 @@ class _Builder:
         """The first layers of parallel branches (an inception module's four) on one rank; dot
         would otherwise push a short branch down to halve its long edge."""
         heads = [b.children[0].id for b in merge.children
-                 if isinstance(b, _Scope) and b.frame.kind == "branch" and isinstance(b.children[0], Node)]
+                 if isinstance(b, _Scope) and b.f.kind == "branch" and isinstance(b.children[0], Node)]
         if len(heads) > 1:
             self.heads.append(heads)
 
     def _block_items(self, scope: _Scope, level: int) -> list[Item]:
-        f = scope.frame
+        f = scope.f
         if self.opts.depth is not None and level >= self.opts.depth:
             box = self._add_box(Box(scope.path, "block", f.label, tooltip=_block_tooltip(scope, self.g)))
             for node in scope.nodes:
                 self.box_of[node.id] = box
             return [box]
-        return [Cluster("cluster_" + scope.path, f.label, self._items(scope, level), tooltip=_block_tooltip(scope, self.g))]
+        return [Cluster("cluster_" + scope.path, f.label, self._items(scope, level),
+                        tooltip=_block_tooltip(scope, self.g))]
 
     def _repeat_items(self, copies: list[_Scope], level: int) -> list[Item]:
         """Consecutive copies with the same structure are drawn once, with "xN"; a first copy that
@@ -202,7 +211,7 @@ class _Builder:
                 else:
                     first = run[0].nodes[0].id
                     drawn = [Cluster(f"cluster_{first}*{len(run)}", "", drawn, count=len(run),
-                                     tooltip=f"{len(run)} identical copies, {run[0].frame.use.file}:{run[0].frame.use.line}")]
+                                     tooltip=f"{len(run)} identical copies, {run[0].f.use.file}:{run[0].f.use.line}")]
             out += drawn
         return out
 
@@ -239,11 +248,11 @@ class _Builder:
             box = Box(node.id, "io", "output" if name == "output" else f"output: {name}")
         else:
             box = Box(node.id, drawing_category(node.opdef.category), node.opdef.label(node.attrs))
-            folded = sorted(self.guests.get(node.id, []), key=self.order.get)
+            folded = sorted(self.guests.get(node.id, []), key=self.order.__getitem__)
             for n in folded:
                 other = self.g[n]
                 (box.before if self.folded[n][1] == "before" else box.after).append(other.opdef.label(other.attrs))
-            box.tooltip = "\n".join(_where(self.g[n]) for n in sorted([node.id, *folded], key=self.order.get))
+            box.tooltip = "\n".join(_where(self.g[n]) for n in sorted([node.id, *folded], key=self.order.__getitem__))
         box.tooltip = box.tooltip or _where(node)
         self.box_of[node.id] = self._add_box(box)
         return [box]
@@ -287,21 +296,21 @@ class _Builder:
             key = tuple(sorted(copies.items()))
             members.setdefault(id(self.box_of[rep]), {}).setdefault(key, []).append(node)
         for box in self.boxes:
-            copies = list(members.get(id(box), {}).values())
-            if not copies:
+            runs = list(members.get(id(box), {}).values())
+            if not runs:
                 continue
-            params = sum(n.meta["params"] for c in copies for n in c)
-            macs = sum(n.meta["macs"] for c in copies for n in c)
-            where = f" in {len(copies)} copies" if len(copies) > 1 else ""
+            params = sum(n.meta["params"] for c in runs for n in c)
+            macs = sum(n.meta["macs"] for c in runs for n in c)
+            where = f" in {len(runs)} copies" if len(runs) > 1 else ""
             if params or macs:
                 box.tooltip += f"\n{params:,} params, {macs:,} MACs{where}"
             if not (box.category == "block" or self.opts.params or self.opts.macs):
                 continue
             parts = []
             if params and (box.category == "block" or self.opts.params):
-                parts.append(_sum_text([sum(n.meta["params"] for n in c) for c in copies], "params"))
+                parts.append(_sum_text([sum(n.meta["params"] for n in c) for c in runs], "params"))
             if macs and (box.category == "block" or self.opts.macs):
-                parts.append(_sum_text([sum(n.meta["macs"] for n in c) for c in copies], "MACs"))
+                parts.append(_sum_text([sum(n.meta["macs"] for n in c) for c in runs], "MACs"))
             box.stats = ", ".join(parts)
 
 
@@ -380,7 +389,7 @@ def _wrapper_depth(graph: Graph) -> int:
 
 
 def _same_repeat(child, group: int) -> bool:
-    return isinstance(child, _Scope) and child.frame.kind == "repeat" and child.frame.group == group
+    return isinstance(child, _Scope) and child.f.kind == "repeat" and child.f.group == group
 
 
 def _where(node: Node) -> str:
@@ -389,7 +398,7 @@ def _where(node: Node) -> str:
 
 
 def _block_tooltip(scope: _Scope, graph: Graph) -> str:
-    f = scope.frame
+    f = scope.f
     lines = [f"{f.label}: used at {f.use.file}:{f.use.line}"]
     if f.defined is not None:
         lines.append(f"defined at {f.defined.file}:{f.defined.line}")

@@ -14,10 +14,11 @@ from pathlib import Path
 from ..diagnostics import CnnDslError
 from ..ir import Graph
 from ..ops import Category
-from .diagram import Box, Cluster, Diagram, Item, Options, build_diagram
+from .diagram import DEFAULT_OPTIONS, Box, Diagram, Item, Options, build_diagram
 
 # drawing category (diagram.PALETTE_ORDER) -> (legend name, fill, border). Fills are light so black
-# text stays readable in print; borders carry the hue so the categories stay apart in grey-scale too (they differ in lightness).
+# text stays readable in print; borders carry the hue so the categories stay apart in grey-scale
+# too (they differ in lightness).
 PALETTE: dict[str, tuple[str, str, str]] = {
     "io": ("input / output", "#e5e7eb", "#4b5563"),
     Category.CONV: ("convolution", "#cfe0f7", "#2f64a8"),
@@ -31,13 +32,13 @@ PALETTE: dict[str, tuple[str, str, str]] = {
 }
 FONT = "Helvetica"
 FORMATS = {".dot": None, ".gv": None, ".svg": "svg", ".png": "png", ".pdf": "pdf"}
-PNG_DPI = 110  # 96 dpi is the screen's size; a little more keeps small text crisp when scaled
+PNG_DPI = 300  # print quality; 96 dpi is a screen's size (`--dpi`)
 INSTALL_HELP = ("install graphviz (Debian/Ubuntu: `apt-get install graphviz`; macOS: `brew install "
                 "graphviz`; conda: `conda install -c conda-forge graphviz`), or write a `.dot` file and "
                 "render it elsewhere")
 
 
-def to_dot(graph: Graph, opts: Options = Options(), rankdir: str = "TB", legend: bool = True) -> str:
+def to_dot(graph: Graph, opts: Options = DEFAULT_OPTIONS, rankdir: str = "TB", legend: bool = True) -> str:
     return diagram_dot(build_diagram(graph, opts), rankdir, legend)
 
 
@@ -161,15 +162,15 @@ def _q(text: str) -> str:
 
 
 # ---------------------------------------------------------------- files
-def write_diagram(dot_text: str, path: Path, fmt: str | None) -> None:
-    """Write DOT text to `path`, or have `dot` render it there as svg/png/pdf."""
+def write_diagram(dot_text: str, path: Path, fmt: str | None, dpi: int | None = None) -> None:
+    """Write DOT text to `path`, or have `dot` render it there as svg/png/pdf (a PNG at `dpi`)."""
     if fmt is None:
         path.write_text(dot_text, encoding="utf-8")
         return
     exe = find_dot()
     args = [exe, f"-T{fmt}", "-o", str(path)]
     if fmt == "png":
-        args.insert(1, f"-Gdpi={PNG_DPI}")
+        args.insert(1, f"-Gdpi={dpi or PNG_DPI}")
     try:
         done = subprocess.run(args, input=dot_text.encode(), capture_output=True, timeout=600)
     except subprocess.TimeoutExpired:

@@ -19,7 +19,8 @@ from .base import BASE, Facts, Rule
 
 def _lrn(f: Facts) -> int:
     c, h, w = f.out
-    return 3 * c * h * w + (c + f.attrs.size - 1) * h * w
+    size: int = f.attrs.size
+    return 3 * c * h * w + (c + size - 1) * h * w
 
 
 def _pool(f: Facts) -> int:
