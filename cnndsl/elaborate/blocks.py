@@ -61,7 +61,9 @@ def call_block(ctx: Context, block: ast.BlockDef, args: list[Arg], shown: list[A
     # A network that is nothing but a call of another (`network resnet50 = resnet(depth=50)`) is
     # that network: its call adds no component to the names, so modules are `stage1...`.
     name = "" if transparent else ctx.names.unique(block.name.lstrip("_") or "block")
-    with ctx.frame(Frame("block", name, label, use.span, block.span, params=tuple(bound.items()))):
+    frame = Frame("block", name, label, use.span, block.span, params=tuple(bound.items()), block=block.name,
+                  args=tuple((n, v) for n, v, _ in shown))
+    with ctx.frame(frame):
         ctx.body_envs.append(env)
         try:
             current, outputs = body.run(ctx, block.body, env, x, allow_multi=multi)

@@ -38,6 +38,10 @@ class Frame:
     # blocks: the values its parameters were bound to, in definition order (what the lowering
     # names a module's constructor arguments after)
     params: tuple[tuple[str, Any], ...] = field(default=(), compare=False, hash=False)
+    # blocks: the block's name and the arguments written at the use, (keyword or None, value): what
+    # a diagram titles the block with
+    block: str = ""
+    args: tuple[tuple[str | None, Any], ...] = field(default=(), compare=False, hash=False)
 
 
 @dataclass

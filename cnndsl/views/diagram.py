@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..elaborate.values import BlockRef, show
 from ..ir import Frame, Graph, Node
 from ..ops import AFTER_HOSTS, BEFORE_HOSTS, FOLDABLE_AFTER, FOLDABLE_BEFORE, OWN_COLOUR, Category, fmt
 
@@ -183,13 +184,12 @@ class _Builder:
             self.heads.append(heads)
 
     def _block_items(self, scope: _Scope, level: int) -> list[Item]:
-        f = scope.f
         if self.opts.depth is not None and level >= self.opts.depth:
-            box = self._add_box(Box(scope.path, "block", f.label, tooltip=_block_tooltip(scope, self.g)))
+            box = self._add_box(Box(scope.path, "block", block_title(scope), tooltip=_block_tooltip(scope, self.g)))
             for node in scope.nodes:
                 self.box_of[node.id] = box
             return [box]
-        return [Cluster("cluster_" + scope.path, f.label, self._items(scope, level),
+        return [Cluster("cluster_" + scope.path, block_title(scope), self._items(scope, level),
                         tooltip=_block_tooltip(scope, self.g))]
 
     def _repeat_items(self, copies: list[_Scope], level: int) -> list[Item]:
@@ -374,6 +374,46 @@ def fold_map(graph: Graph, skip: int = 0) -> dict[str, tuple[str, str]]:
             if u != folded[n.id][0] and folded.get(u) != folded[n.id]:
                 del folded[n.id]
     return folded
+
+
+# ---------------------------------------------------------------- block titles
+def block_title(scope: _Scope) -> str:
+    """A block use in the reader's words, not as a call: the block's name, then its arguments as
+    written at the use, where a block passed as an argument is named without its own arguments and
+    counted (`bottleneck ×3`: the use holds 3 uses of it); a number equal to that count is the
+    count, and is left out. `stage(bottleneck(groups=1, base_width=64), 64, 3)` reads
+    `stage (bottleneck ×3, 64)`; `bottleneck(128, s=2)` reads `bottleneck (128, s=2)`."""
+    f = scope.f
+    uses = _inner_block_uses(scope)
+    counts = [uses.get(v.name, 0) for _, v in f.args if isinstance(v, BlockRef)]
+    words = []
+    for key, value in f.args:
+        if key is None and isinstance(value, int) and not isinstance(value, bool) and value in counts and value > 1:
+            continue
+        text = _word(value, uses)
+        words.append(text if key is None else f"{key}={text}")
+    name = f.block or f.label.split("(", 1)[0]
+    return f"{name} ({', '.join(words)})" if words else name
+
+
+def _inner_block_uses(scope: _Scope) -> dict[str, int]:
+    """How many uses of each block the use holds directly (inside repetitions, not inside blocks)."""
+    out: dict[str, int] = {}
+    stack = [c for c in scope.children if isinstance(c, _Scope)]
+    while stack:
+        child = stack.pop()
+        if child.f.kind == "block":
+            out[child.f.block] = out.get(child.f.block, 0) + 1
+        else:
+            stack += [c for c in child.children if isinstance(c, _Scope)]
+    return out
+
+
+def _word(value: object, uses: dict[str, int]) -> str:
+    if isinstance(value, BlockRef):
+        n = uses.get(value.name, 0)
+        return f"{value.name} ×{n}" if n > 1 else value.name
+    return show(value)
 
 
 # ---------------------------------------------------------------- helpers
