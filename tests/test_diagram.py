@@ -320,3 +320,26 @@ network net : 16x32x32 = [3x3:c for c in [16, 16, 24]] -> 3x3:16 -> (grp(32) -> 
     # 12 convs stand for this box (2 per group copy, 3 group copies, 2 outer copies); the first
     # sees 16 input channels (4,672 params), the other 11 see 32 (9,280): 106,752 in all
     assert inner.stats == "107k params"
+
+
+def test_a_shortcut_leaves_its_box_from_the_side(write_arch):
+    """The identity shortcut of a small residual network used to curl back over its source box:
+    the second edge out of a box into a merge leaves from the box's side (east; south left to right)."""
+    path = write_arch("block b(c) = residual<3x3:c -> conv3x3:c>\nnetwork n : 16x8x8 = b(16) -> b(16)\n")
+    g = cnndsl.analyze(path)
+    tb, lr = to_dot(g), to_dot(g, rankdir="LR")
+    assert '"b1.add1" -> "b2.add1" [tailport=e' in tb and '"b1.add1" -> "b2.conv1"' in tb
+    assert '"b1.add1" -> "b2.add1" [tailport=s' in lr
+    assert '"b1.add1" -> "b2.conv1" [tailport' not in tb
+
+
+@needs_dot
+def test_png_resolution_defaults_to_print_quality(tmp_path):
+    Image = pytest.importorskip("PIL.Image")
+    g = cnndsl.analyze(ROOT / "archs" / "lenet5.arch")
+    sizes = []
+    for dpi in (None, 96):
+        out = tmp_path / f"{dpi}.png"
+        write_diagram(to_dot(g), out, "png", dpi=dpi)
+        sizes.append(Image.open(out).size[0])
+    assert abs(sizes[0] / sizes[1] - 300 / 96) < 0.1

@@ -61,8 +61,13 @@ def diagram_dot(d: Diagram, rankdir: str = "TB", legend: bool = True) -> str:
         lines.append(f"  {{rank=same; {' '.join(_q(b) + ';' for b in boxes)}}}")
     said: set[tuple[str, str]] = set()
     lhead = _entries(d)
+    seen: set[str] = set()
+    merges = {b.id for b in _boxes(d.items) if b.category == "merge"}
     for e in d.edges:
         attrs = []
+        if e.src in seen and e.dst in merges:  # a shortcut leaves from the box's side, not curling over it
+            attrs.append(f"tailport={'e' if rankdir == 'TB' else 's'}")
+        seen.add(e.src)
         if (e.src, e.label) not in said:  # a tensor that feeds several boxes is labelled once
             attrs.append(f"label={_q(' ' + e.label)}")
         said.add((e.src, e.label))
@@ -88,6 +93,13 @@ def _item(item: Item, pad: str) -> list[str]:
     for inner in item.items:
         out += _item(inner, pad + "  ")
     out.append(pad + "}")
+    return out
+
+
+def _boxes(items: list[Item]) -> list[Box]:
+    out: list[Box] = []
+    for it in items:
+        out += [it] if isinstance(it, Box) else _boxes(it.items)
     return out
 
 
