@@ -12,7 +12,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from . import __version__
 from .diagnostics import CnnDslError, use_color
@@ -57,13 +57,31 @@ def _costs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dtype", choices=list(DTYPES), default="float32", help="activation dtype for memory")
 
 
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+COLOR_HELP = "colour diagnostics: auto (default: on a terminal, unless NO_COLOR is set)"
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnndsl", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--version", action="version", version=f"cnndsl {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_check, _add_compile, _add_render, _add_compare, _add_zoo):
+        add(sub)
+    for name in COMMAND_MODULES:
+        COMMANDS.update(importlib.import_module(name).register(sub))
+    for p in sub.choices.values():  # after the subcommand too: `cnndsl check x.arch --color never`
+        p.add_argument("--color", choices=["auto", "always", "never"], default=argparse.SUPPRESS, help=COLOR_HELP)
+    parser.add_argument("--color", choices=["auto", "always", "never"], default="auto", help=COLOR_HELP)
+    return parser
+
+
+def _add_check(sub: Subparsers) -> None:
     p = sub.add_parser("check", help="report every error in .arch files; exit 1 if any")
     p.add_argument("files", nargs="+")
     _common(p)
+
+
+def _add_compile(sub: Subparsers) -> None:
     for name, help_ in (("compile", "analyse a network: per-layer table, or JSON, or emitted code"),
                         ("summary", "the per-layer table (same as compile without --emit)")):
         p = sub.add_parser(name, help=help_)
@@ -78,11 +96,17 @@ def make_parser() -> argparse.ArgumentParser:
             p.add_argument("-o", "--output", help="output file for --emit")
             p.add_argument("--diagram", metavar="FILE", help="also draw the network: .svg, .png, .pdf or .dot")
             _diagram_options(p)
+
+
+def _add_render(sub: Subparsers) -> None:
     p = sub.add_parser("render", help="draw a network as .svg, .png, .pdf or .dot (graphviz)")
     p.add_argument("file")
     p.add_argument("-o", "--output", metavar="FILE", help="output file (default: DOT text on stdout)")
     _common(p)
     _diagram_options(p)
+
+
+def _add_compare(sub: Subparsers) -> None:
     p = sub.add_parser("compare", help="networks side by side: params, operations, memory (and measured latency)")
     p.add_argument("files", nargs="+", metavar="FILE[:NAME=VALUE,...]",
                    help=".arch files (each file's last network, or --network); parameters for one file after "
@@ -99,16 +123,11 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", action="append", metavar="cpu|cuda",
                    help="where to time with --measure (repeatable; default cpu, and cuda when available)")
     p.add_argument("--repeat", type=int, default=10, help="timed forward passes per network with --measure")
+
+
+def _add_zoo(sub: Subparsers) -> None:
     p = sub.add_parser("zoo", help="list the zoo: one line per file, its networks, params and MACs")
     p.add_argument("--path", action="store_true", help="print the folder that holds the zoo's files")
-    for name in COMMAND_MODULES:
-        COMMANDS.update(importlib.import_module(name).register(sub))
-    for p in sub.choices.values():  # after the subcommand too: `cnndsl check x.arch --color never`
-        p.add_argument("--color", choices=["auto", "always", "never"], default=argparse.SUPPRESS,
-                       help="colour diagnostics: auto (default: on a terminal, unless NO_COLOR is set)")
-    parser.add_argument("--color", choices=["auto", "always", "never"], default="auto",
-                        help="colour diagnostics: auto (default: on a terminal, unless NO_COLOR is set)")
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,11 +15,8 @@ from dataclasses import dataclass, field
 
 from ..elaborate.values import BlockRef, show
 from ..ir import Frame, Graph, Node
-from ..ops import AFTER_HOSTS, BEFORE_HOSTS, FOLDABLE_AFTER, FOLDABLE_BEFORE, OWN_COLOUR, Category, fmt
-
-# Folding: which layers may be drawn inside which box is declared beside the op table
-# (cnndsl.ops: FOLDABLE_AFTER / AFTER_HOSTS, FOLDABLE_BEFORE / BEFORE_HOSTS).
-DRAWN_FRAMES = {"block", "repeat"}  # residual, dense, merge, branch: their shape is in the edges
+from ..ops import OWN_COLOUR, Category, fmt
+from .folding import fold_map
 
 
 def drawing_category(category: Category) -> str:
@@ -316,64 +313,6 @@ class _Builder:
 
 # the legend's order: input/output, the op categories with a colour of their own, the rest
 PALETTE_ORDER: list[str] = ["io", *(c for c in Category if c in OWN_COLOUR), "other", "block"]
-
-
-# ---------------------------------------------------------------- folding
-def fold_map(graph: Graph, skip: int = 0) -> dict[str, tuple[str, str]]:
-    """node id -> (host node id, "after" | "before") for every layer drawn inside another's box.
-
-    A layer folds only along a plain chain (one input, one user) and only inside the same block
-    use or copy, so folding never hides a branch or moves a layer across a cluster border. Where a
-    layer could go either way (conv -> bn -> relu -> conv), it goes with the layer written in the
-    same place: a unit `bn -> relu -> conv` expands `3x3:32` into three nodes with one span, so
-    DenseNet's pre-activation reads "bn, relu > conv 3x3, 32"; otherwise it follows the layer before.
-    """
-    def cat(n: Node) -> Category | None:
-        return n.opdef.category if n.kind == "op" else None
-
-    def box(n: Node):
-        return tuple(f for f in n.scope[skip:] if f.kind in DRAWN_FRAMES)
-
-    def plain(n: Node) -> bool:
-        return n.kind == "op" and len(n.inputs) == 1 and len(graph.users(n.id)) == 1
-
-    def back(n: Node) -> Node | None:  # the conv/linear/merge that n follows through a plain chain
-        p = graph[n.inputs[0]]
-        while plain(p) and cat(p) in FOLDABLE_AFTER and box(p) == box(n):
-            p = graph[p.inputs[0]]
-        ok = cat(p) in AFTER_HOSTS and len(graph.users(p.id)) == 1 and box(p) == box(n)
-        return p if ok else None
-
-    def forward(n: Node) -> Node | None:  # the conv/linear that n leads into through a plain chain
-        u = graph[graph.users(n.id)[0]]
-        while plain(u) and cat(u) in FOLDABLE_BEFORE and box(u) == box(n):
-            u = graph[graph.users(u.id)[0]]
-        ok = cat(u) in BEFORE_HOSTS and len(u.inputs) == 1 and box(u) == box(n)
-        return u if ok else None
-
-    folded: dict[str, tuple[str, str]] = {}
-    for n in graph.ops():
-        if n.kind != "op" or len(n.inputs) != 1:
-            continue
-        after = back(n) if cat(n) in FOLDABLE_AFTER else None  # what n feeds does not matter here
-        before = forward(n) if cat(n) in FOLDABLE_BEFORE and plain(n) else None
-        if before is not None and (after is None or (before.span == n.span and after.span != n.span)):
-            folded[n.id] = (before.id, "before")
-        elif after is not None:
-            folded[n.id] = (after.id, "after")
-    # A chain must stay in one piece: conv1 -> bn -> relu -> conv2 with bn before conv2 but relu after
-    # conv1 would draw them in the wrong order. Such a layer is drawn as a box of its own instead.
-    for n in graph.ops():
-        if folded.get(n.id, ("", ""))[1] == "after":
-            p = n.inputs[0]
-            if p != folded[n.id][0] and folded.get(p) != folded[n.id]:
-                del folded[n.id]
-    for n in reversed(list(graph.ops())):
-        if folded.get(n.id, ("", ""))[1] == "before":
-            u = graph.users(n.id)[0]
-            if u != folded[n.id][0] and folded.get(u) != folded[n.id]:
-                del folded[n.id]
-    return folded
 
 
 # ---------------------------------------------------------------- block titles
