@@ -88,3 +88,12 @@ def test_a_called_layer_after_a_layer_points_at_the_missing_arrow(write_arch, ca
     err, line, col, msg = check(write_arch, capsys, "network n : 3x8x8 = 3x3:4 -> gap dropout(0.2) -> fc:3\n")
     assert msg == "syntax error: two layers need `->` between them"
     assert caret_under(err, "") == "dropout"
+
+
+@pytest.mark.parametrize("unit, message, where", [
+    ("conv -> residual<3x3:8>", "a `unit` cannot contain a `KxK:C` layer: it is what such a layer expands to", "3x3:8"),
+    ("residual<conv> -> relu", "the file's `unit` has no `conv` for `KxK:C` to fill", "3x3:8"),
+])
+def test_a_unit_that_cannot_take_a_literal(write_arch, capsys, unit, message, where):
+    err, line, col, msg = check(write_arch, capsys, f"unit = {unit}\nnetwork n : 8x8x8 = 3x3:8\n")
+    assert msg == message and caret_under(err, "") == where

@@ -10,6 +10,7 @@ from .attributes import Written
 from .blocks import callee
 from .context import Context
 from .nodes import attr_value, op_layer
+from .resolve import walk
 from .values import Env
 
 
@@ -32,11 +33,13 @@ def expand(ctx: Context, e: ast.UnitLayer, env: Env, x: str) -> str:
     literal = read_literal(ctx, e, env)
     items = ctx.units.of(e.span.file).items()
     conv = next((i for i, item in enumerate(items) if _op_name(ctx, item) == "conv"), None)
-    inner = next((item for item in items if isinstance(item, ast.UnitLayer)), None)
+    inner = next((n for n in walk(items) if isinstance(n, ast.UnitLayer)), None)  # at any depth
     if inner is not None:
         raise error("a `unit` cannot contain a `KxK:C` layer: it is what such a layer expands to", inner.span)
     if conv is None:
-        raise error("the file's `unit` has no `conv` for `KxK:C` to fill", e.span)
+        raise error("the file's `unit` has no `conv` for `KxK:C` to fill", e.span,
+                    help="write the conv as one of the unit's layers (`unit = conv -> bn -> relu`), "
+                         "not inside a block or combinator")
     for i, item in enumerate(items):
         if isinstance(item, (ast.NameLayer, ast.CallLayer)) and _op_name(ctx, item) is not None:
             x = op_layer(ctx, item, ctx.globals, x, literal=literal if i == conv else None, at=e.span)

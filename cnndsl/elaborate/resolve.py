@@ -33,7 +33,7 @@ def resolve(program: Program) -> list[Diagnostic]:
 def _bound_in(stmts: tuple[ast.Stmt, ...]) -> set[str]:
     """Names a body binds anywhere: `let`, `as` and `for` variables (visibility is checked later)."""
     out: set[str] = set()
-    for node in _walk(stmts):
+    for node in walk(stmts):
         if isinstance(node, (ast.Let, ast.Named)):
             out.add(node.name)
         elif isinstance(node, (ast.ForLayer, ast.MergeFor)):
@@ -41,15 +41,15 @@ def _bound_in(stmts: tuple[ast.Stmt, ...]) -> set[str]:
     return out
 
 
-def _walk(obj: object) -> Iterator[ast.Node]:
+def walk(obj: object) -> Iterator[ast.Node]:
     if isinstance(obj, tuple):
         for item in obj:
-            yield from _walk(item)
+            yield from walk(item)
     elif isinstance(obj, ast.Node):
         yield obj
         for name in obj.__dataclass_fields__:
             if name != "span":
-                yield from _walk(getattr(obj, name))
+                yield from walk(getattr(obj, name))
 
 
 class _Walker:
@@ -58,11 +58,11 @@ class _Walker:
         self.words: set[int] = set()  # ids of Var nodes that are enumerated words (`shortcut=pad`)
 
     def stmts(self, stmts: tuple[ast.Stmt, ...]) -> None:
-        for node in _walk(stmts):
+        for node in walk(stmts):
             self.check(node)
 
     def layer(self, layer: ast.Layer) -> None:
-        for node in _walk(layer):
+        for node in walk(layer):
             self.check(node)
 
     def check(self, node: ast.Node) -> None:
