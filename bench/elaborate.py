@@ -35,8 +35,8 @@ def main() -> None:
     cases += [("resnet152", archs / "resnet.arch", {"depth": 152}), ("densenet201", archs / "densenet201.arch", {})]
     print(f"{'network':<22} {'nodes':>7} {'elaborate s':>12} {'passes s':>9} {'us/node':>8}")
     for name, path, params in cases:
-        elab, graph = timed(lambda: build_graph(path, params))
-        passes, _ = timed(lambda: run_passes(graph))
+        elab, graph = timed(lambda path=path, params=params: build_graph(path, params))
+        passes, _ = timed(lambda graph=graph: run_passes(graph))
         per_node = 1e6 * (elab + passes) / len(graph)
         print(f"{name:<22} {len(graph):>7} {elab:>12.3f} {passes:>9.3f} {per_node:>8.1f}")
 

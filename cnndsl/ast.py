@@ -7,7 +7,6 @@ of the text it came from. Layer expressions (what tensors flow through) and valu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 from .source import Span
 
@@ -30,53 +29,53 @@ class Var(Node):
 
 @dataclass(frozen=True)
 class ListExpr(Node):
-    items: tuple["Expr", ...]
+    items: tuple[Expr, ...]
 
 
 @dataclass(frozen=True)
 class DictExpr(Node):
-    pairs: tuple[tuple["Expr", "Expr"], ...]
+    pairs: tuple[tuple[Expr, Expr], ...]
 
 
 @dataclass(frozen=True)
 class Index(Node):
-    target: "Expr"
-    key: "Expr"
+    target: Expr
+    key: Expr
 
 
 @dataclass(frozen=True)
 class Call(Node):
     name: str
-    args: tuple["Arg", ...]
+    args: tuple[Arg, ...]
 
 
 @dataclass(frozen=True)
 class BinOp(Node):
     op: str
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
 
 
 @dataclass(frozen=True)
 class Unary(Node):
     op: str  # "-" or "not"
-    operand: "Expr"
+    operand: Expr
 
 
 @dataclass(frozen=True)
 class BoolOp(Node):
     op: str  # "and" / "or"
-    operands: tuple["Expr", ...]
+    operands: tuple[Expr, ...]
 
 
 @dataclass(frozen=True)
 class Ternary(Node):
-    cond: "Expr"
-    then: "Expr"
-    otherwise: "Expr"
+    cond: Expr
+    then: Expr
+    otherwise: Expr
 
 
-Expr = Union[Const, Var, ListExpr, DictExpr, Index, Call, BinOp, Unary, BoolOp, Ternary]
+Expr = Const | Var | ListExpr | DictExpr | Index | Call | BinOp | Unary | BoolOp | Ternary
 
 
 @dataclass(frozen=True)
@@ -94,18 +93,18 @@ class Attr(Node):
 # ------------------------------------------------------------------ layer expressions
 @dataclass(frozen=True)
 class Seq(Node):
-    items: tuple["Layer", ...]
+    items: tuple[Layer, ...]
 
 
 @dataclass(frozen=True)
 class Repeat(Node):
-    body: "Layer"
+    body: Layer
     count: Expr
 
 
 @dataclass(frozen=True)
 class Named(Node):
-    body: "Layer"
+    body: Layer
     name: str
 
 
@@ -143,7 +142,7 @@ class Merge(Node):
     """`concat(a | b)`, `inception(...)`, `add(...)`, `mean(...)`, and a bare `(a | b)`."""
 
     kind: str
-    branches: tuple["Layer", ...]
+    branches: tuple[Layer, ...]
     attrs: tuple[Attr, ...]
 
 
@@ -152,7 +151,7 @@ class MergeFor(Node):
     """`concat(select(t) -> 5x5:1 for t in table)`: one branch per item, merged like `Merge`."""
 
     kind: str
-    body: "Layer"
+    body: Layer
     var: str
     iterable: Expr
     attrs: tuple[Attr, ...]
@@ -163,26 +162,26 @@ class Combinator(Node):
     """`residual<body>`, `residual<body, shortcut>`, `dense<body>`."""
 
     kind: str
-    body: "Layer"
-    second: "Layer | None"
+    body: Layer
+    second: Layer | None
     attrs: tuple[Attr, ...]
 
 
 @dataclass(frozen=True)
 class CondLayer(Node):
     cond: Expr
-    then: "Layer"
-    otherwise: "Layer | None"
+    then: Layer
+    otherwise: Layer | None
 
 
 @dataclass(frozen=True)
 class ForLayer(Node):
-    body: "Layer"
+    body: Layer
     var: str
     iterable: Expr
 
 
-Layer = Union[Seq, Repeat, Named, UnitLayer, NameLayer, CallLayer, Merge, MergeFor, Combinator, CondLayer, ForLayer]
+Layer = Seq | Repeat | Named | UnitLayer | NameLayer | CallLayer | Merge | MergeFor | Combinator | CondLayer | ForLayer
 
 
 # ------------------------------------------------------------------ statements and items
@@ -211,11 +210,11 @@ class Output(Node):
 @dataclass(frozen=True)
 class If(Node):
     cond: Expr
-    then: tuple["Stmt", ...]
-    otherwise: tuple["Stmt", ...]
+    then: tuple[Stmt, ...]
+    otherwise: tuple[Stmt, ...]
 
 
-Stmt = Union[Let, ChainStmt, Output, If]
+Stmt = Let | ChainStmt | Output | If
 
 
 @dataclass(frozen=True)
@@ -250,4 +249,4 @@ class UnitDecl(Node):
 @dataclass(frozen=True)
 class Module(Node):
     path: str
-    items: tuple[Union[Include, UnitDecl, BlockDef, Let], ...]
+    items: tuple[Include | UnitDecl | BlockDef | Let, ...]

@@ -1,22 +1,27 @@
 """`cnndsl`: check, compile, summarise, compare and draw `.arch` files.
 
-`check`, `summary`, `render`, `compile` without `--emit` and `compare` without `--measure` never
-import torch."""
+`check`, `summary`, `render`, `zoo`, `compile` without `--emit` and `compare` without `--measure`
+never import torch."""
 from __future__ import annotations
 
 import argparse
 import importlib
 import os
+import re
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, TypeAlias
 
-from .diagnostics import CnnDslError
+from . import __version__
+from .diagnostics import CnnDslError, use_color
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, every_file: bool = False) -> None:
+    which = " (for every file whose network has it)" if every_file else ""
     p.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME=VALUE",
-                   help="set a network parameter, e.g. -D depth=101 -D aux=true")
+                   help=f"set a network parameter{which}, e.g. -D depth=101 -D aux=true")
     p.add_argument("--input", metavar="CxHxW", help="input shape, overriding the network's own")
     p.add_argument("--network", help="which network of the file (default: the last one)")
 
@@ -33,6 +38,8 @@ def _diagram_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--params", action="store_true", help="show parameter counts in every box")
     g.add_argument("--macs", action="store_true", help="show multiply-accumulates in every box")
     g.add_argument("--no-legend", action="store_true", help="leave out the title and the colour legend")
+    g.add_argument("--dpi", type=_positive, default=None, metavar="N",
+                   help="resolution of a .png diagram (default 300, print quality; 96 is a screen's)")
 
 
 def _positive(text: str) -> int:
@@ -45,35 +52,66 @@ def _costs(p: argparse.ArgumentParser) -> None:
     from .passes import CONVENTIONS, DTYPES
     p.add_argument("--convention", choices=list(CONVENTIONS), default="torchvision",
                    help="how to count operations: " + "; ".join(f"{k}: {v[1]}" for k, v in CONVENTIONS.items()))
-    p.add_argument("--batch", type=int, default=1, help="batch size for activation memory (default 1)")
+    p.add_argument("--batch", type=_positive, default=1,
+                   help="batch size for activation memory (default 1; operations stay per image)")
     p.add_argument("--dtype", choices=list(DTYPES), default="float32", help="activation dtype for memory")
 
 
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+COLOR_HELP = "colour diagnostics: auto (default: on a terminal, unless NO_COLOR is set)"
+
+
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cnndsl", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="cnndsl", description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"cnndsl {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_check, _add_compile, _add_render, _add_compare, _add_zoo):
+        add(sub)
+    for name in COMMAND_MODULES:
+        COMMANDS.update(importlib.import_module(name).register(sub))
+    for p in sub.choices.values():  # after the subcommand too: `cnndsl check x.arch --color never`
+        p.add_argument("--color", choices=["auto", "always", "never"], default=argparse.SUPPRESS, help=COLOR_HELP)
+    parser.add_argument("--color", choices=["auto", "always", "never"], default="auto", help=COLOR_HELP)
+    return parser
+
+
+def _add_check(sub: Subparsers) -> None:
     p = sub.add_parser("check", help="report every error in .arch files; exit 1 if any")
     p.add_argument("files", nargs="+")
     _common(p)
+
+
+def _add_compile(sub: Subparsers) -> None:
     for name, help_ in (("compile", "analyse a network: per-layer table, or JSON, or emitted code"),
                         ("summary", "the per-layer table (same as compile without --emit)")):
         p = sub.add_parser(name, help=help_)
         p.add_argument("file")
         _common(p)
         p.add_argument("--json", action="store_true", help="print the report as JSON")
+        p.add_argument("-q", "--totals", action="store_true", help="print the totals, not the per-layer table")
         _costs(p)
         if name == "compile":
-            p.add_argument("--emit", choices=["python", "onnx", "json"], help="write the network in this form to -o")
+            p.add_argument("--emit", choices=["python", "onnx", "json"],
+                           help="write the network in this form to -o (then only the totals are printed)")
             p.add_argument("-o", "--output", help="output file for --emit")
             p.add_argument("--diagram", metavar="FILE", help="also draw the network: .svg, .png, .pdf or .dot")
             _diagram_options(p)
+
+
+def _add_render(sub: Subparsers) -> None:
     p = sub.add_parser("render", help="draw a network as .svg, .png, .pdf or .dot (graphviz)")
     p.add_argument("file")
     p.add_argument("-o", "--output", metavar="FILE", help="output file (default: DOT text on stdout)")
     _common(p)
     _diagram_options(p)
+
+
+def _add_compare(sub: Subparsers) -> None:
     p = sub.add_parser("compare", help="networks side by side: params, operations, memory (and measured latency)")
-    p.add_argument("files", nargs="+", help=".arch files (each file's last network)")
+    p.add_argument("files", nargs="+", metavar="FILE[:NAME=VALUE,...]",
+                   help=".arch files (each file's last network, or --network); parameters for one file after "
+                        "a colon: archs/resnet.arch:depth=18 archs/resnet.arch:depth=101")
+    _common(p, every_file=True)
     _costs(p)
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the rows as JSON")
@@ -85,9 +123,11 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", action="append", metavar="cpu|cuda",
                    help="where to time with --measure (repeatable; default cpu, and cuda when available)")
     p.add_argument("--repeat", type=int, default=10, help="timed forward passes per network with --measure")
-    for name in COMMAND_MODULES:
-        COMMANDS.update(importlib.import_module(name).register(sub))
-    return parser
+
+
+def _add_zoo(sub: Subparsers) -> None:
+    p = sub.add_parser("zoo", help="list the zoo: one line per file, its networks, params and MACs")
+    p.add_argument("--path", action="store_true", help="print the folder that holds the zoo's files")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except CnnDslError as exc:
-        print(exc.format(), file=sys.stderr)
+        _print_error(exc, args)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -111,33 +151,39 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def _graph_args(args):
+def _print_error(exc: CnnDslError, args: argparse.Namespace) -> None:
+    print(exc.format(color=use_color(getattr(args, "color", "auto"))), file=sys.stderr)
+
+
+def _graph_args(args: argparse.Namespace) -> dict[str, Any]:
+    """`--input`, `--network` and `-D` as the API's keywords; network parameters go in `params=`,
+    so a parameter named `input` or `network` cannot collide with them."""
     from .api import parse_defines, parse_dims
-    return dict(input=parse_dims(args.input) if args.input else None, network=args.network,
-                **parse_defines(args.defines))
+    return dict(input=parse_dims(args.input) if args.input is not None else None, network=args.network,
+                params=parse_defines(args.defines))
 
 
-def cmd_check(args) -> int:
+def cmd_check(args: argparse.Namespace) -> int:
     """Every network of each file (the main one with -D values), or the one --network names."""
     from .api import analyze, check
     failed = 0
     for f in args.files:
         try:
             kw = _graph_args(args)
-            graphs = [analyze(f, **kw)] if args.network else check(f, **{k: v for k, v in kw.items() if k != "network"})
+            graphs = [analyze(f, **kw)] if args.network else check(f, input=kw["input"], params=kw["params"])
         except CnnDslError as exc:
-            print(exc.format(), file=sys.stderr)
+            _print_error(exc, args)
             failed += 1
             continue
-        summary = ", ".join(f"{g.name}: {len(g)} nodes, {sum(n.meta['params'] for n in g.ops()):,} params"
-                            for g in graphs)
+        summary = ", ".join(f"{g.name}: {len(list(g.ops())):,} layers, {sum(n.meta['params'] for n in g.ops()):,} "
+                            f"params" for g in graphs)
         print(f"{f}: ok ({summary})")
     return 1 if failed else 0
 
 
-def cmd_compile(args) -> int:
+def cmd_compile(args: argparse.Namespace) -> int:
     from .api import analyze
-    from .views.report import build_report, format_table
+    from .views.report import build_report, format_table, format_totals
     diagram = getattr(args, "diagram", None)
     if diagram:
         _check_diagram_target(diagram)
@@ -151,15 +197,25 @@ def cmd_compile(args) -> int:
             raise CnnDslError.from_message(f"--emit {emit} needs -o FILE")
         write_atomic(Path(args.output), lambda path: EMITTERS[emit](graph, report, path))
         print(f"wrote {args.output}", file=sys.stderr)
-    print(report.model_dump_json(indent=2) if args.json else format_table(report, args.convention))
+    if args.json:
+        print(report.model_dump_json(indent=2))
+    elif args.totals or emit:
+        print(format_totals(report, args.convention))
+    else:
+        print(format_table(report, args.convention))
     return 0
 
 
-def cmd_compare(args) -> int:
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .api import analyze, load
     from .views import compare
-    rows = compare.rows(args.files, convention=args.convention, batch=args.batch, dtype=args.dtype)
+    entries = _compare_entries(args)
+    dims = {"input": args.input, "network": args.network}
+    graphs = ((analyze(f, **dims, params=given), str(f), given) for f, given in entries)
+    rows = compare.rows(graphs, convention=args.convention, batch=args.batch, dtype=args.dtype)
     if args.measure:
-        compare.measure(rows, args.files, devices=args.device, batch=args.batch, repeat=args.repeat)
+        modules = (load(f, **dims, params=given) for f, given in entries)
+        compare.measure(rows, modules, devices=args.device, batch=args.batch, repeat=args.repeat)
     for chart in args.chart:
         write_atomic(Path(chart), lambda path, chart=chart: compare.write_chart(
             rows, path, Path(chart).suffix, args.convention, args.batch, args.title))
@@ -169,6 +225,71 @@ def cmd_compare(args) -> int:
                                  rows=rows).model_dump_json(indent=2))
     else:
         print((compare.format_markdown if args.markdown else compare.format_text)(rows, args.convention))
+    return 0
+
+
+_PER_FILE = re.compile(r"^(?P<file>.+?\.arch):(?P<params>[A-Za-z_].*=.*)$")
+
+
+def _compare_entries(args: argparse.Namespace) -> list[tuple[Path, dict[str, Any]]]:
+    """Each file with the parameters given to it: its own (`FILE:NAME=VALUE,...`) over the -D
+    values its network has. A -D value that no file's network has is an error."""
+    from .api import find_arch, network_params, parse_defines
+    defines = parse_defines(args.defines)
+    entries, used = [], set()
+    for item in args.files:
+        m = _PER_FILE.match(item)
+        path = find_arch(m["file"] if m else item)
+        names = network_params(path, args.network)
+        shared = {k: v for k, v in defines.items() if k in names}
+        used |= set(shared)
+        own = _file_params(m["file"], m["params"]) if m else {}
+        entries.append((path, {**shared, **own}))
+    unused = [k for k in defines if k not in used]
+    if unused:
+        raise CnnDslError.from_message(f"-D {unused[0]}: no file's network has a parameter `{unused[0]}`")
+    return entries
+
+
+def _file_params(file: str, text: str) -> dict[str, Any]:
+    from .api import parse_value
+    out = {}
+    for item in _split_top(text):
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise CnnDslError.from_message(f"{file}:{text}: parameters for one file are NAME=VALUE,NAME=VALUE")
+        out[name.strip()] = parse_value(value, f"{file}:{name.strip()}")
+    return out
+
+
+def _split_top(text: str) -> Iterator[str]:
+    """`depth=18,widths=[1, 2]` -> `depth=18`, `widths=[1, 2]`: commas inside brackets stay."""
+    depth, start = 0, 0
+    for i, ch in enumerate(text):
+        depth += (ch in "([{") - (ch in ")]}")
+        if ch == "," and depth == 0:
+            yield text[start:i]
+            start = i + 1
+    yield text[start:]
+
+
+def cmd_zoo(args: argparse.Namespace) -> int:
+    """One line per zoo file: its networks (those that stand alone), parameters and MACs."""
+    from .api import ZOO, check
+    if args.path:
+        print(ZOO.resolve())
+        return 0
+    files = sorted(ZOO.glob("*.arch"))
+    width = max((len(f.name) for f in files), default=0)
+    for f in files:
+        try:
+            graphs = check(f)
+        except CnnDslError as exc:
+            _print_error(exc, args)
+            return 1
+        nets = "; ".join(f"{g.name:<18} {sum(n.meta['params'] for n in g.ops()):>13,} params "
+                         f"{sum(n.meta['macs'] for n in g.ops()):>17,} MACs" for g in graphs)
+        print(f"{f.name:<{width}}  {nets}")
     return 0
 
 
@@ -217,7 +338,7 @@ def _drawing(args):
 def _write_diagram(graph, args, target: str) -> None:
     from .views.graphviz import format_of, to_dot, write_diagram
     text = to_dot(graph, _drawing(args), args.rankdir, legend=not args.no_legend)
-    write_atomic(Path(target), lambda path: write_diagram(text, path, format_of(target)))
+    write_atomic(Path(target), lambda path: write_diagram(text, path, format_of(target), dpi=args.dpi))
     print(f"wrote {target}", file=sys.stderr)
 
 
@@ -237,8 +358,9 @@ def write_atomic(target: Path, write) -> None:
             os.unlink(tmp)
 
 
-COMMANDS = {"check": cmd_check, "compile": cmd_compile, "summary": cmd_compile, "render": cmd_render,
-            "compare": cmd_compare}
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "check": cmd_check, "compile": cmd_compile, "summary": cmd_compile, "render": cmd_render,
+    "compare": cmd_compare, "zoo": cmd_zoo}
 
 # Commands that live in modules of their own: each has `register(subparsers) -> {name: handler}`, and
 # imports what it needs (torch, pygls, ...) inside its handlers, so `cnndsl check` stays light.

@@ -7,8 +7,11 @@ traceback.
 from __future__ import annotations
 
 import difflib
+import os
+import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any
 
 from .source import SOURCES, Span
 
@@ -28,18 +31,64 @@ class Diagnostic:
     help: str | None = None
     severity: str = "error"
 
-    def format(self) -> str:
+    def format(self, color: bool = False) -> str:
+        """The diagnostic as text; `color` adds ANSI colours (for a terminal), as rustc and clang do."""
+        c = _Colors(color)
         where = f"{self.span}: " if self.span else ""
-        out = [f"{where}{self.severity}: {self.message}"]
+        out = [c.bold(where) + c.severity(self.severity) + c.bold(f": {self.message}")]
         if self.span:
-            out += _quote(self.span)
+            out += c.quote(_quote(self.span))
         out += [f"  {d}" for d in self.details]
         for note in self.notes:
             at = f" at {note.span}" if note.span else ""
-            out.append(f"  note: {note.message}{at}")
+            out.append(f"  {c.note('note')}: {note.message}{at}")
         if self.help:
-            out.append(f"  help: {self.help}")
+            out.append(f"  {c.help('help')}: {self.help}")
         return "\n".join(out)
+
+
+class _Colors:
+    """ANSI SGR codes, or nothing: the plain text is the coloured one with the codes left out."""
+
+    CODES = {"error": "1;31", "warning": "1;33", "note": "1;36", "help": "1;32", "bold": "1", "gutter": "1;34"}
+
+    def __init__(self, on: bool):
+        self.on = on
+
+    def paint(self, text: str, kind: str) -> str:
+        return f"\x1b[{self.CODES[kind]}m{text}\x1b[0m" if self.on and text else text
+
+    def bold(self, text: str) -> str:
+        return self.paint(text, "bold")
+
+    def severity(self, severity: str) -> str:
+        return self.paint(severity, severity if severity in self.CODES else "bold")
+
+    def note(self, text: str) -> str:
+        return self.paint(text, "note")
+
+    def help(self, text: str) -> str:
+        return self.paint(text, "help")
+
+    def quote(self, lines: list[str]) -> list[str]:
+        """The quoted line and its carets (from `_quote`): gutter in blue, carets in red."""
+        if not self.on or len(lines) != 2:
+            return lines
+        text, caret = (line.split("| ", 1) for line in lines)
+        marks = caret[1].lstrip(" ")
+        pad = caret[1][:len(caret[1]) - len(marks)]
+        return [self.paint(text[0] + "|", "gutter") + " " + text[1],
+                self.paint(caret[0] + "|", "gutter") + " " + pad + self.paint(marks, "error")]
+
+
+def use_color(mode: str = "auto", stream: Any = None) -> bool:
+    """`--color always|never|auto`: auto colours a terminal, unless NO_COLOR is set (no-color.org)
+    or the terminal is dumb."""
+    if mode != "auto":
+        return mode == "always"
+    stream = stream if stream is not None else sys.stderr
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
 def _quote(span: Span) -> list[str]:
@@ -62,18 +111,18 @@ class CnnDslError(Exception):
         self.diagnostics = list(diagnostics)
         super().__init__(self.format())
 
-    def format(self) -> str:
-        return "\n\n".join(d.format() for d in self.diagnostics)
+    def format(self, color: bool = False) -> str:
+        return "\n\n".join(d.format(color) for d in self.diagnostics)
 
     def __str__(self) -> str:  # notes may be added as the error passes through block uses
         return self.format()
 
     @classmethod
-    def from_message(cls, message: str) -> "CnnDslError":
+    def from_message(cls, message: str) -> CnnDslError:
         return cls(Diagnostic(message, None))
 
 
-def error(message: str, span: Span | None, **kw) -> CnnDslError:
+def error(message: str, span: Span | None, **kw: Any) -> CnnDslError:
     return CnnDslError(Diagnostic(message, span, **kw))
 
 

@@ -21,10 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from cnndsl.api import analyze  # noqa: E402
+from cnndsl.passes import CONVENTIONS  # noqa: E402
 from cnndsl.views import compare  # noqa: E402
 from cnndsl.views.chart import to_png, to_svg  # noqa: E402
 from cnndsl.views.report import Report, build_report, format_table  # noqa: E402
-from cnndsl.passes import CONVENTIONS  # noqa: E402
 
 DOCS = ROOT / "docs"
 INCLUDE = re.compile(r'^\s*include\s+"([^"]+)"', re.M)
@@ -42,7 +42,7 @@ def rel(path: Path) -> str:
 
 @cache
 def zoo_rows() -> list[compare.Row]:
-    return compare.rows([rel(f) for f in zoo()])
+    return compare.rows((analyze(rel(f)), rel(f), {}) for f in zoo())
 
 
 def zoo_table() -> str:
@@ -122,7 +122,7 @@ def main() -> None:
         pattern = re.compile(rf"(<!-- generated: {name} -->\n).*?(<!-- end: {name} -->)", re.S)
         if not pattern.search(text):
             raise SystemExit(f"docs/costs.md has no section `{name}`")
-        text = pattern.sub(lambda m: m.group(1) + make() + m.group(2), text)
+        text = pattern.sub(lambda m, make=make: m.group(1) + make() + m.group(2), text)
     path.write_text(text)
     schemas()
     print("wrote docs/costs.md, " + ", ".join(f"docs/costs-chart-{name}.svg/.png" for name, *_ in CHARTS)

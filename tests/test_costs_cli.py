@@ -9,9 +9,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import cnndsl
+from cnndsl.cli import main
 from cnndsl.views.compare import Comparison
 from cnndsl.views.report import Report, build_report
-from cnndsl.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHS = ROOT / "archs"

@@ -30,8 +30,9 @@ def ramps(c: int, h: int, w: int) -> torch.Tensor:
     """Four images: rising upwards, downwards, leftwards, rightwards (values in (0, 1])."""
     rows = (torch.arange(h, dtype=torch.float32) + 1) / h
     cols = (torch.arange(w, dtype=torch.float32) + 1) / w
-    return torch.stack([rows.flip(0)[:, None].expand(h, w), rows[:, None].expand(h, w),
-                        cols.flip(0)[None, :].expand(h, w), cols[None, :].expand(h, w)])[:, None].expand(4, c, h, w).contiguous()
+    planes = torch.stack([rows.flip(0)[:, None].expand(h, w), rows[:, None].expand(h, w),
+                          cols.flip(0)[None, :].expand(h, w), cols[None, :].expand(h, w)])
+    return planes[:, None].expand(4, c, h, w).contiguous()
 
 
 def constant_module(path, input):

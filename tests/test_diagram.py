@@ -17,9 +17,9 @@ import networkx as nx
 import pytest
 
 import cnndsl
+from cnndsl.ops import fmt
 from cnndsl.views.diagram import Box, Cluster, Options, build_diagram, shape_range
 from cnndsl.views.graphviz import to_dot, write_diagram
-from cnndsl.ops import fmt
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "diagram"
@@ -91,12 +91,14 @@ def test_resnet50_stages_draw_first_block_and_the_rest_as_xn():
     # He et al. 2015, Table 1: ResNet-50 has 3, 4, 6, 3 bottlenecks in conv2_x..conv5_x; the first of
     # each stage differs (projection shortcut, stride), the other n-1 are identical: "x2 x3 x5 x2".
     d = build_diagram(analyze("resnet50.arch"), Options(depth=2))
-    stages = [c for c in clusters(d.items) if c.title.startswith("stage(")]
+    stages = [c for c in clusters(d.items) if c.title.startswith("stage (")]
+    assert [s.title for s in stages] == ["stage (bottleneck \u00d73, 64)", "stage (bottleneck \u00d74, 128, s=2)",
+                                         "stage (bottleneck \u00d76, 256, s=2)", "stage (bottleneck \u00d73, 512, s=2)"]
     assert [[(b.title, b.count) for b in s.items] for s in stages] == [
-        [("bottleneck(64, s=1)", 1), ("bottleneck(64)", 2)],
-        [("bottleneck(128, s=2)", 1), ("bottleneck(128)", 3)],
-        [("bottleneck(256, s=2)", 1), ("bottleneck(256)", 5)],
-        [("bottleneck(512, s=2)", 1), ("bottleneck(512)", 2)],
+        [("bottleneck (64, s=1)", 1), ("bottleneck (64)", 2)],
+        [("bottleneck (128, s=2)", 1), ("bottleneck (128)", 3)],
+        [("bottleneck (256, s=2)", 1), ("bottleneck (256)", 5)],
+        [("bottleneck (512, s=2)", 1), ("bottleneck (512)", 2)],
     ]
     # the stage outputs of Table 1 (56x56, 28x28, 14x14, 7x7 with 4x expansion) are on the edges
     labels = {e.label for e in d.edges}
@@ -117,7 +119,7 @@ def test_collapsed_blocks_carry_totals_equal_to_torchvision():
     with torch.device("meta"):  # only parameter counts are needed: no memory, no init time
         tv = torchvision.models.resnet50()
     d = build_diagram(analyze("resnet50.arch"), Options(depth=1))
-    stages = [b for b in boxes(d.items) if b.category == "block" and b.title.startswith("stage(")]
+    stages = [b for b in boxes(d.items) if b.category == "block" and b.title.startswith("stage (")]
     assert len(stages) == 4
     for box, layer in zip(stages, [tv.layer1, tv.layer2, tv.layer3, tv.layer4]):
         expected = sum(p.numel() for p in layer.parameters())
@@ -145,7 +147,7 @@ network net : 64x56x56 = dense_layer(k=32)*6
 """)
     d = build_diagram(cnndsl.analyze(path))
     (layer,) = [c for c in clusters(d.items)]
-    assert (layer.title, layer.count) == ("dense_layer(k=32)", 6)
+    assert (layer.title, layer.count) == ("dense_layer (k=32)", 6)
     convs = [b for b in boxes(layer.items) if b.category == "conv"]
     assert [(b.before, b.title, b.after) for b in convs] == [
         (["bn", "relu"], "conv 1x1, 128", []), (["bn", "relu"], "conv 3x3, 32", [])]
@@ -181,7 +183,7 @@ def test_every_box_and_edge_is_consistent(arch, opts):
 
 # ---------------------------------------------------------------- SVG through graphviz
 def _expected_text(g, depth):
-    """Names and shapes the picture must show, read from the graph: block labels (the top level
+    """Names and shapes the picture must show, read from the graph: block names (the top level
     only at depth 1), the input and output shapes, the shape out of every block, and, fully
     expanded, the output of every conv that is not inside a repetition."""
     ops = list(g.ops())
@@ -196,7 +198,7 @@ def _expected_text(g, depth):
         in_repeat = any(f.kind == "repeat" for f in n.scope)
         for level, (i, f) in enumerate(blocks, 1):
             if depth is None or level <= depth:
-                names.add(f.label)
+                names.add(f.block)
             if not in_repeat and (depth is None or level <= depth):
                 last_of[n.scope[:i + 1]] = n
         if depth is None and n.op == "conv" and not in_repeat:
@@ -229,7 +231,7 @@ def test_googlenet_svg_shows_the_inception_outputs_of_the_paper(tmp_path):
     text = "\n".join(ET.parse(out).getroot().itertext())
     for s in ["256x28x28", "480x28x28", "512x14x14", "528x14x14", "832x14x14", "832x7x7", "1024x7x7"]:
         assert s in text
-    assert text.count("inc(") == 9
+    assert text.count("inc (") == 9
 
 
 # ---------------------------------------------------------------- command line
@@ -306,7 +308,7 @@ network net : 16x32x32 = [3x3:c for c in [16, 16, 24]] -> 3x3:16 -> (grp(32) -> 
     top = [(it.title, it.count) for it in d.items]
     assert top[:4] == [("input 16x32x32", 1), ("conv 3x3, 16", 2), ("conv 3x3, 24", 1), ("conv 3x3, 16", 1)]
     (twice,) = [it for it in d.items if isinstance(it, Cluster)]
-    assert twice.count == 2 and [i.title for i in twice.items] == ["grp(32)", "conv 1x1, 32"]
+    assert twice.count == 2 and [i.title for i in twice.items] == ["grp (32)", "conv 1x1, 32"]
     (thrice,) = twice.items[0].items
     assert thrice.count == 3 and [(b.title, b.count) for b in thrice.items] == [("conv 3x3, 32", 2), ("maxpool 3x3", 1)]
     assert len(list(boxes(d.items))) == 10  # input, 3 convs, 3 in the clusters, gap, fc, output
@@ -318,3 +320,26 @@ network net : 16x32x32 = [3x3:c for c in [16, 16, 24]] -> 3x3:16 -> (grp(32) -> 
     # 12 convs stand for this box (2 per group copy, 3 group copies, 2 outer copies); the first
     # sees 16 input channels (4,672 params), the other 11 see 32 (9,280): 106,752 in all
     assert inner.stats == "107k params"
+
+
+def test_a_shortcut_leaves_its_box_from_the_side(write_arch):
+    """The identity shortcut of a small residual network used to curl back over its source box:
+    the second edge out of a box into a merge leaves from the box's side (east; south left to right)."""
+    path = write_arch("block b(c) = residual<3x3:c -> conv3x3:c>\nnetwork n : 16x8x8 = b(16) -> b(16)\n")
+    g = cnndsl.analyze(path)
+    tb, lr = to_dot(g), to_dot(g, rankdir="LR")
+    assert '"b1.add1" -> "b2.add1" [tailport=e' in tb and '"b1.add1" -> "b2.conv1"' in tb
+    assert '"b1.add1" -> "b2.add1" [tailport=s' in lr
+    assert '"b1.add1" -> "b2.conv1" [tailport' not in tb
+
+
+@needs_dot
+def test_png_resolution_defaults_to_print_quality(tmp_path):
+    Image = pytest.importorskip("PIL.Image")
+    g = cnndsl.analyze(ROOT / "archs" / "lenet5.arch")
+    sizes = []
+    for dpi in (None, 96):
+        out = tmp_path / f"{dpi}.png"
+        write_diagram(to_dot(g), out, "png", dpi=dpi)
+        sizes.append(Image.open(out).size[0])
+    assert abs(sizes[0] / sizes[1] - 300 / 96) < 0.1

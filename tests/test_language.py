@@ -26,7 +26,8 @@ def test_a_unit_literal_expands_to_the_files_unit(write_arch):
     g = analyze(write_arch, "unit = conv(bias=false) -> bn(eps=0.001) -> relu\nnetwork n : 3x32x32 = 3x3:16/2\n")
     assert ops(g) == ["conv", "bn", "relu"]
     conv, bn, _ = g.ops()
-    assert (conv.attrs.out, conv.attrs.k, conv.attrs.s, conv.attrs.p, conv.attrs.bias) == (16, (3, 3), (2, 2), (1, 1), False)
+    a = conv.attrs
+    assert (a.out, a.k, a.s, a.p, a.bias) == (16, (3, 3), (2, 2), (1, 1), False)
     assert bn.attrs.eps == 0.001
     assert conv.span.line == 2  # the layer belongs to the line that wrote `3x3:16/2`, not to the unit
 
@@ -38,7 +39,8 @@ def test_the_default_unit_is_conv_and_relu(write_arch):
 
 
 def test_unit_keywords_are_defaults_for_bare_ops_too(write_arch):
-    g = analyze(write_arch, "unit = conv(bias=false) -> bn -> relu\nnetwork n : 3x8x8 = conv1x1:4 -> conv1x1:4 bias=true\n")
+    g = analyze(write_arch,
+                "unit = conv(bias=false) -> bn -> relu\nnetwork n : 3x8x8 = conv1x1:4 -> conv1x1:4 bias=true\n")
     assert [n.attrs.bias for n in g.ops()] == [False, True]
 
 

@@ -111,7 +111,8 @@ network n : 4x8x8 = b(0.8) -> b(1.0) -> b(linear_decay(0.5))*4
     drops = _ops(graph, "droppath")
     # survive=1 adds nothing; the four linear-decay layers are numbered l = 1..4 of L = 4, the
     # fixed one keeps its value.
-    assert [d.attrs.survive for d in drops] == pytest.approx([0.8, 1 - 1 / 4 * 0.5, 1 - 2 / 4 * 0.5, 1 - 3 / 4 * 0.5, 0.5])
+    expected = [0.8, 1 - 1 / 4 * 0.5, 1 - 2 / 4 * 0.5, 1 - 3 / 4 * 0.5, 0.5]
+    assert [d.attrs.survive for d in drops] == pytest.approx(expected)
     add = graph.users(drops[0].id)
     assert graph[add[0]].op == "add"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..diagnostics import CnnDslError
+from ..diagnostics import CnnDslError, Diagnostic
 from ..ir import Graph
 from .elaborator import Elaborator
 from .program import Program, load_program
@@ -28,7 +28,8 @@ def check_program(program: Program, params: dict[str, Any] | None = None,
     if unresolved:
         raise CnnDslError(unresolved)
     main = program.main()
-    graphs, found = [], {}
+    graphs: list[Graph] = []
+    found: dict[tuple[str, str], Diagnostic] = {}
     for net in program.networks:
         if net is not main and any(p.default is None for p in net.params):
             continue

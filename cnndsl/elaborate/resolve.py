@@ -5,6 +5,8 @@ pass walks every block and network, used or not, and collects all names that res
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from .. import ast
 from ..diagnostics import Diagnostic, did_you_mean
 from ..ops import layer_names, lookup
@@ -28,10 +30,10 @@ def resolve(program: Program) -> list[Diagnostic]:
     return found
 
 
-def _bound_in(stmts) -> set[str]:
+def _bound_in(stmts: tuple[ast.Stmt, ...]) -> set[str]:
     """Names a body binds anywhere: `let`, `as` and `for` variables (visibility is checked later)."""
     out: set[str] = set()
-    for node in _walk(stmts):
+    for node in walk(stmts):
         if isinstance(node, (ast.Let, ast.Named)):
             out.add(node.name)
         elif isinstance(node, (ast.ForLayer, ast.MergeFor)):
@@ -39,15 +41,15 @@ def _bound_in(stmts) -> set[str]:
     return out
 
 
-def _walk(obj):
+def walk(obj: object) -> Iterator[ast.Node]:
     if isinstance(obj, tuple):
         for item in obj:
-            yield from _walk(item)
+            yield from walk(item)
     elif isinstance(obj, ast.Node):
         yield obj
         for name in obj.__dataclass_fields__:
             if name != "span":
-                yield from _walk(getattr(obj, name))
+                yield from walk(getattr(obj, name))
 
 
 class _Walker:
@@ -55,15 +57,15 @@ class _Walker:
         self.program, self.scope, self.found = program, scope, found
         self.words: set[int] = set()  # ids of Var nodes that are enumerated words (`shortcut=pad`)
 
-    def stmts(self, stmts) -> None:
-        for node in _walk(stmts):
+    def stmts(self, stmts: tuple[ast.Stmt, ...]) -> None:
+        for node in walk(stmts):
             self.check(node)
 
-    def layer(self, layer) -> None:
-        for node in _walk(layer):
+    def layer(self, layer: ast.Layer) -> None:
+        for node in walk(layer):
             self.check(node)
 
-    def check(self, node) -> None:
+    def check(self, node: ast.Node) -> None:
         blocks = set(self.program.blocks)
         for attr in getattr(node, "attrs", ()):
             if isinstance(attr.value, ast.Var) and attr.value.name in WORDS.get(attr.name, ()):
@@ -73,11 +75,11 @@ class _Walker:
         elif isinstance(node, ast.Call) and node.name not in BUILTINS.keys() | blocks | self.scope:
             # a block, or a name bound to one, called in a value is a partial application
             self._unknown(f"unknown function `{node.name}`", node, set(BUILTINS) | blocks)
-        elif isinstance(node, (ast.NameLayer, ast.CallLayer)):
-            if node.name not in self.scope | blocks and lookup(node.name) is None:
-                self._unknown(f"unknown layer or block `{node.name}`", node,
-                              layer_names(node.name) | blocks | self.scope)
+        elif isinstance(node, (ast.NameLayer, ast.CallLayer)) and node.name not in self.scope | blocks \
+                and lookup(node.name) is None:
+            self._unknown(f"unknown layer or block `{node.name}`", node, layer_names(node.name) | blocks | self.scope)
 
-    def _unknown(self, message: str, node, candidates: set[str]) -> None:
+    def _unknown(self, message: str, node: ast.Var | ast.Call | ast.NameLayer | ast.CallLayer,
+                 candidates: set[str]) -> None:
         name = node.name
         self.found.append(Diagnostic(message, node.span, help=did_you_mean(name, candidates)))

@@ -9,8 +9,9 @@ that led there. Passes write their results into ``meta``.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import networkx as nx
 
@@ -37,6 +38,10 @@ class Frame:
     # blocks: the values its parameters were bound to, in definition order (what the lowering
     # names a module's constructor arguments after)
     params: tuple[tuple[str, Any], ...] = field(default=(), compare=False, hash=False)
+    # blocks: the block's name and the arguments written at the use, (keyword or None, value): what
+    # a diagram titles the block with
+    block: str = ""
+    args: tuple[tuple[str | None, Any], ...] = field(default=(), compare=False, hash=False)
 
 
 @dataclass
@@ -52,11 +57,13 @@ class Node:
 
     @property
     def opdef(self) -> OpDef:
+        assert self.op is not None, f"{self.id} is an {self.kind} node, not an op"
         return OPS[self.op]
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.meta["shape"]
+        shape: tuple[int, ...] = self.meta["shape"]
+        return shape
 
 
 class Graph:

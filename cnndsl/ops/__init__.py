@@ -4,7 +4,22 @@ from __future__ import annotations
 import re
 
 from . import channels, conv, elementwise, merge, paths, pool
-from .base import Attrs, Lowering, OpDef, OpError, Shape, fmt, numel
+from .base import (
+    AFTER_HOSTS,
+    BEFORE_HOSTS,
+    FOLDABLE_AFTER,
+    FOLDABLE_BEFORE,
+    OWN_COLOUR,
+    TAKES_VECTOR,
+    Attrs,
+    Category,
+    Lowering,
+    OpDef,
+    OpError,
+    Shape,
+    fmt,
+    numel,
+)
 
 OPS: dict[str, OpDef] = {op.name: op for mod in (conv, pool, elementwise, merge, paths, channels) for op in mod.OPS}
 ALIASES = {"linear": "fc", "batchnorm": "bn", "global_avgpool": "gap", "id": "identity"}
@@ -30,4 +45,5 @@ def layer_names(like: str) -> set[str]:
     return set(OPS) | set(ALIASES) | {f"{op}{suffix}" for op, d in OPS.items() if d.kernel_sugar}
 
 
-__all__ = ["layer_names", "OPS", "ALIASES", "lookup", "OpDef", "OpError", "Attrs", "Lowering", "Shape", "fmt", "numel"]
+__all__ = ["layer_names", "OPS", "ALIASES", "lookup", "OpDef", "OpError", "Attrs", "Lowering", "Shape", "fmt", "numel",
+           "Category", "TAKES_VECTOR", "OWN_COLOUR", "FOLDABLE_AFTER", "AFTER_HOSTS", "FOLDABLE_BEFORE", "BEFORE_HOSTS"]

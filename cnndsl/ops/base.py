@@ -6,12 +6,51 @@ the Python-source backend and the diagram all read the same row, so they cannot 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from enum import StrEnum
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 Shape = tuple[int, ...]  # one sample: (C, H, W) for feature maps, (F,) for vectors
+Pair = tuple[int, int]  # (h, w)
+
+# What a `.arch` file may write, checked when a layer is made (a located error names the limit).
+MAX_SIZE = 2**63 - 1  # sizes must fit the 64-bit integers PyTorch and ONNX store them in
+Size = Annotated[int, Field(ge=1, le=MAX_SIZE)]  # channels, features, kernels, strides, windows
+Offset = Annotated[int, Field(ge=0, le=MAX_SIZE)]  # padding, channel numbers
+SizePair = Size | tuple[Size, Size]  # `k=3` or `k=(1, 7)`
+OffsetPair = Offset | tuple[Offset, Offset]
+Probability = Annotated[float, Field(ge=0, le=1)]
+
+
+class Category(StrEnum):
+    """What kind of layer an op is. The elaborator, the diagram (colours, folding) and the reports
+    dispatch on these, never on op names or strings; the named sets below say which do what."""
+
+    CONV = "conv"
+    POOL = "pool"
+    NORM = "norm"
+    ACT = "act"
+    LINEAR = "linear"
+    MERGE = "merge"
+    RESHAPE = "reshape"
+    REG = "reg"  # regularisation: dropout, drop-path
+    SHORTCUT = "shortcut"
+
+
+# A layer of these categories takes a vector: the elaborator flattens a feature map before it.
+TAKES_VECTOR = frozenset({Category.LINEAR})
+# Drawn in a colour of their own; the rest share "other".
+OWN_COLOUR = frozenset({Category.CONV, Category.POOL, Category.NORM, Category.ACT, Category.LINEAR, Category.MERGE})
+# Folding in diagrams: a layer of FOLDABLE_AFTER may be drawn inside the box of an AFTER_HOSTS
+# layer it follows ("conv + bn, relu"); one of FOLDABLE_BEFORE inside a BEFORE_HOSTS layer it leads
+# into ("bn, relu > conv", pre-activation; dropout acts on its input).
+FOLDABLE_AFTER = frozenset({Category.NORM, Category.ACT})
+AFTER_HOSTS = frozenset({Category.CONV, Category.LINEAR, Category.MERGE})
+FOLDABLE_BEFORE = frozenset({Category.NORM, Category.ACT, Category.REG, Category.RESHAPE})
+BEFORE_HOSTS = frozenset({Category.CONV, Category.LINEAR})
 
 
 class OpError(Exception):
@@ -24,6 +63,11 @@ class OpError(Exception):
 
 
 class Attrs(BaseModel):
+    """An op's attributes. Ops whose defaults depend on the input have two types: the written
+    phase (`ConvSpec`: what the text said, optional or int-or-pair) that `OpDef.attrs` validates,
+    and the completed phase (`Conv`: pairs, channels known) that `OpDef.complete` returns and every
+    rule and lowering reads. Other ops have one type for both."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -114,13 +158,13 @@ OTHER_OPS = ("bias", "norm", "act", "pool", "add")
 @dataclass(frozen=True)
 class OpDef:
     name: str
-    category: str  # conv, pool, norm, act, linear, merge, reshape, reg, shortcut
-    attrs: type[Attrs]
+    category: Category
+    attrs: type[Attrs]  # what may be written; `complete` turns it into what the rules read
     shape: Callable[[Any, list[Shape]], Shape]
     lower: Callable[[Any, list[Shape]], Lowering]
     label: Callable[[Any], str]
     positional: tuple[str, ...] = ()  # attributes that positional arguments, `:x` and `/x` fill
-    complete: Callable[[Any, list[Shape]], Any] = lambda a, ins: a  # fill input-dependent defaults
+    complete: Callable[[Any, list[Shape]], Any] = lambda a, ins: a  # written -> completed (input-dependent defaults)
     params: Callable[[Any, list[Shape], Shape], int] = zero  # trainable parameters
     buffers: Callable[[Any, list[Shape], Shape], int] = zero  # non-trainable state (BN statistics)
     macs: Callable[[Any, list[Shape], Shape], int] = zero  # conv/linear multiply-accumulates
@@ -139,17 +183,21 @@ class OpDef:
 
 
 # ---------------------------------------------------------------- helpers shared by rules
-def pair(v: int | tuple[int, ...]) -> tuple[int, int]:
+def pair(v: int | tuple[int, ...]) -> Pair:
     if isinstance(v, int):
         return (v, v)
     return (v[0], v[1]) if len(v) == 2 else (v[0], v[0])
 
 
-def need_map(ins: list[Shape], what: str) -> Shape:
+class NeedsMap(OpError):
+    """An op that needs a CxHxW feature map got a vector; the elaborator says where it came from."""
+
+
+def need_map(ins: list[Shape], what: str) -> tuple[int, int, int]:
     if len(ins[0]) != 3:
-        raise OpError(f"{what} needs a CxHxW feature map, got {fmt(ins[0])}",
-                      help="a vector cannot be convolved or pooled; remove the `flatten`/`fc` before it")
-    return ins[0]
+        raise NeedsMap(f"{what} needs a CxHxW feature map, got {fmt(ins[0])}")
+    c, h, w = ins[0]
+    return c, h, w
 
 
 def window_out(size: int, k: int, s: int, p: int, d: int = 1, ceil: bool = False) -> int:
@@ -161,7 +209,7 @@ def window_out(size: int, k: int, s: int, p: int, d: int = 1, ceil: bool = False
     return out
 
 
-def fmt(shape: Shape) -> str:
+def fmt(shape: Sequence[int]) -> str:
     return "x".join(str(d) for d in shape)
 
 

@@ -5,17 +5,15 @@ Table I), and each S2 unit multiplies its summed inputs by a trainable coefficie
 trainable bias."""
 from __future__ import annotations
 
-from .base import INPUT, Attrs, Lowering, OpDef, OpError, Saved, fmt, numel
+from .base import INPUT, Attrs, Category, Lowering, Offset, OpDef, OpError, Saved, Shape, need_map, numel
 
 
 class SelectAttrs(Attrs):
-    channels: tuple[int, ...]
+    channels: tuple[Offset, ...]
 
 
-def _select_shape(a: SelectAttrs, ins):
-    if len(ins[0]) != 3:
-        raise OpError(f"select needs a CxHxW feature map, got {fmt(ins[0])}")
-    c = ins[0][0]
+def _select_shape(a: SelectAttrs, ins: list[Shape]) -> Shape:
+    c = need_map(ins, "select")[0]
     bad = [i for i in a.channels if not 0 <= i < c]
     if not a.channels or bad:
         raise OpError(f"select needs channel numbers from 0 to {c - 1}, got {list(a.channels)}")
@@ -23,17 +21,15 @@ def _select_shape(a: SelectAttrs, ins):
 
 
 SELECT = OpDef(
-    name="select", category="reshape", attrs=SelectAttrs, positional=("channels",),
+    name="select", category=Category.RESHAPE, attrs=SelectAttrs, positional=("channels",),
     shape=_select_shape, label=lambda a: "select " + ",".join(map(str, a.channels)),
     lower=lambda a, ins: Lowering("Select", dict(channels=list(a.channels)), positional=1),
     saved=lambda a, ins, out: (Saved("own", elements=len(a.channels), itemsize=8, per_sample=False),),  # int64 index
 )
 
 
-def _affine_shape(a, ins):
-    if len(ins[0]) != 3:
-        raise OpError(f"affine needs a CxHxW feature map, got {fmt(ins[0])}")
-    return ins[0]
+def _affine_shape(a: AffineAttrs, ins: list[Shape]) -> Shape:
+    return need_map(ins, "affine")
 
 
 class AffineAttrs(Attrs):
@@ -41,7 +37,7 @@ class AffineAttrs(Attrs):
 
 
 AFFINE = OpDef(
-    name="affine", category="norm", attrs=AffineAttrs, shape=_affine_shape, label=lambda a: "affine",
+    name="affine", category=Category.NORM, attrs=AffineAttrs, shape=_affine_shape, label=lambda a: "affine",
     params=lambda a, ins, out: 2 * ins[0][0],
     lower=lambda a, ins: Lowering("Affine", dict(channels=ins[0][0]), positional=1),
     other_ops=lambda a, ins, out: {"norm": 2 * numel(out)},  # a scale and a shift per element, as BN

@@ -1,26 +1,43 @@
 """Normalisation, activations, dropout and flatten: one input, no MACs in the conv/linear sense."""
 from __future__ import annotations
 
-from .base import INPUT, OUTPUT, Attrs, Lowering, NoAttrs, OpDef, OpError, Saved, Window, fmt, numel
+from typing import Any
+
+from pydantic import Field
+
+from .base import (
+    INPUT,
+    OUTPUT,
+    Attrs,
+    Category,
+    Lowering,
+    NoAttrs,
+    OpDef,
+    Probability,
+    Saved,
+    Shape,
+    Size,
+    Window,
+    need_map,
+    numel,
+)
 
 
-def same(a, ins):
+def same(a: Any, ins: list[Shape]) -> Shape:
     return ins[0]
 
 
 class BnAttrs(Attrs):
-    eps: float = 1e-5
-    momentum: float = 0.1
+    eps: float = Field(1e-5, gt=0)
+    momentum: Probability = 0.1
 
 
-def _bn_shape(a, ins):
-    if len(ins[0]) != 3:
-        raise OpError(f"bn needs a CxHxW feature map, got {fmt(ins[0])}")
-    return ins[0]
+def _bn_shape(a: BnAttrs, ins: list[Shape]) -> Shape:
+    return need_map(ins, "bn")
 
 
 BN = OpDef(
-    name="bn", category="norm", attrs=BnAttrs, positional=("eps",), shape=_bn_shape,
+    name="bn", category=Category.NORM, attrs=BnAttrs, positional=("eps",), shape=_bn_shape,
     label=lambda a: "bn",
     params=lambda a, ins, out: 2 * ins[0][0],
     buffers=lambda a, ins, out: 2 * ins[0][0] + 1,  # running mean, running var, num_batches_tracked
@@ -33,13 +50,13 @@ BN = OpDef(
 
 
 class LrnAttrs(Attrs):
-    size: int = 5
+    size: Size = 5
     alpha: float = 1e-4
     beta: float = 0.75
     k: float = 1.0
 
 
-def _lrn_saved(a: LrnAttrs, ins, out) -> tuple[Saved, ...]:
+def _lrn_saved(a: LrnAttrs, ins: list[Shape], out: Shape) -> tuple[Saved, ...]:
     """F.local_response_norm keeps the input, its squares padded by size-1 channels (avg_pool3d),
     the normaliser before and after the power (pow, div)."""
     c, h, w = out
@@ -47,7 +64,7 @@ def _lrn_saved(a: LrnAttrs, ins, out) -> tuple[Saved, ...]:
 
 
 LRN = OpDef(
-    name="lrn", category="norm", attrs=LrnAttrs, positional=("size",), shape=same,
+    name="lrn", category=Category.NORM, attrs=LrnAttrs, positional=("size",), shape=same,
     label=lambda a: f"lrn {a.size}",
     lower=lambda a, ins: Lowering("nn.LocalResponseNorm", dict(size=a.size, alpha=a.alpha, beta=a.beta, k=a.k),
                                   positional=1, defaults=dict(alpha=1e-4, beta=0.75, k=1.0)),
@@ -59,32 +76,32 @@ LRN = OpDef(
 
 def _activation(name: str, cls: str, inplace: bool = False) -> OpDef:
     if cls == "nn.Identity":  # returns its input: no work, nothing kept, no new memory; left out of graphs
-        return OpDef(name=name, category="act", attrs=NoAttrs, shape=same, label=lambda a: name,
+        return OpDef(name=name, category=Category.ACT, attrs=NoAttrs, shape=same, label=lambda a: name,
                      lower=lambda a, ins: Lowering(cls), view=lambda a, training: True,
                      noop=lambda a, ins: True)
-    return OpDef(name=name, category="act", attrs=NoAttrs, shape=same, label=lambda a: name,
+    return OpDef(name=name, category=Category.ACT, attrs=NoAttrs, shape=same, label=lambda a: name,
                  lower=lambda a, ins: Lowering(cls), inplace=inplace,
                  other_ops=lambda a, ins, out: {"act": numel(out)},
                  saved=lambda a, ins, out: (OUTPUT,))  # relu, tanh and sigmoid differentiate from their result
 
 
 class DropoutAttrs(Attrs):
-    p: float = 0.5
+    p: Probability = 0.5  # the probability that an element is zeroed in training
 
 
 DROPOUT = OpDef(
-    name="dropout", category="reg", attrs=DropoutAttrs, positional=("p",), shape=same,
+    name="dropout", category=Category.REG, attrs=DropoutAttrs, positional=("p",), shape=same,
     label=lambda a: f"dropout {a.p:g}",
     lower=lambda a, ins: Lowering("nn.Dropout", dict(p=a.p), positional=1),
     noop=lambda a, ins: a.p == 0,
     # evaluation (and p=0) returns the input itself; training on CPU multiplies by a mask of the
     # activations' dtype and keeps it (CUDA's fused kernel keeps a bool mask instead)
     view=lambda a, training: not training or a.p == 0,
-    saved=lambda a, ins, out: (Saved("own", elements=numel(out)),) if 0 < a.p else (),
+    saved=lambda a, ins, out: (Saved("own", elements=numel(out)),) if a.p > 0 else (),
 )
 
 FLATTEN = OpDef(
-    name="flatten", category="reshape", attrs=NoAttrs, shape=lambda a, ins: (numel(ins[0]),),
+    name="flatten", category=Category.RESHAPE, attrs=NoAttrs, shape=lambda a, ins: (numel(ins[0]),),
     label=lambda a: "flatten", lower=lambda a, ins: Lowering("nn.Flatten"),
     view=lambda a, training: True,
     window=lambda a, ins, out: Window(ins[0][1:]) if len(ins[0]) == 3 else None,  # every feature sees the whole map

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from .base import Attrs, Lowering, OpDef, OpError, Saved, numel
+from .base import Attrs, Category, Lowering, OpDef, OpError, Saved, Shape, numel
 from .merge import _equal_shape
 
 
@@ -28,7 +28,7 @@ class LinearDecay:
         return f"linear_decay({self.last:g})"
 
 
-def linear_decay(last) -> LinearDecay:
+def linear_decay(last: object) -> LinearDecay:
     if isinstance(last, bool) or not isinstance(last, (int, float)) or not 0 < last <= 1:
         raise ValueError(f"p_L must be a probability in (0, 1], got {last!r}")
     return LinearDecay(float(last))
@@ -41,7 +41,7 @@ class DropPathAttrs(Attrs):
     rule: str | None = None  # how `survive` was derived, e.g. "linear_decay(0.5), 3 of 54"
 
 
-def _droppath_shape(a: DropPathAttrs, ins):
+def _droppath_shape(a: DropPathAttrs, ins: list[Shape]) -> Shape:
     if not isinstance(a.survive, LinearDecay) and not 0 < a.survive <= 1:
         raise OpError(f"a survival probability must be in (0, 1], got {a.survive:g}")
     return ins[0]
@@ -53,7 +53,7 @@ def _droppath_label(a: DropPathAttrs) -> str:
     return f"droppath p={a.survive:.4g}" + (f" ({a.rule})" if a.rule else "")
 
 
-def _droppath_lower(a: DropPathAttrs, ins):
+def _droppath_lower(a: DropPathAttrs, ins: list[Shape]) -> Lowering:
     if isinstance(a.survive, LinearDecay):  # the elaborator resolves every rule; a graph edit may not
         raise OpError(f"droppath {a.survive} was never resolved to a probability")
     return Lowering("DropPath", dict(survive=a.survive, mode=a.mode, rank=len(ins[0])), positional=1,
@@ -64,7 +64,7 @@ def _droppath_lower(a: DropPathAttrs, ins):
 # (else zeros); evaluation scales it by `survive`, its expected value. `residual<...> survive=p`
 # puts one on the residual branch before the add.
 DROPPATH = OpDef(
-    name="droppath", category="reg", attrs=DropPathAttrs, positional=("survive",),
+    name="droppath", category=Category.REG, attrs=DropPathAttrs, positional=("survive",),
     shape=_droppath_shape, label=_droppath_label, lower=_droppath_lower,
     noop=lambda a, ins: a.survive == 1,
     # training multiplies by a 0/1 draw (kept for backward): one per batch, or one per sample
@@ -82,7 +82,7 @@ class JoinAttrs(Attrs):
 # A join that feeds only another join is absorbed by it (`flattens`), so the recursive rule
 # f_{C+1} = join(f_C -> f_C | conv) gives the paper's joins of up to C columns.
 JOIN = OpDef(
-    name="join", category="merge", attrs=JoinAttrs, positional=("drop",), arity=None, flattens=True,
+    name="join", category=Category.MERGE, attrs=JoinAttrs, positional=("drop",), arity=None, flattens=True,
     shape=_equal_shape("join"), label=lambda a: "join" + (f" drop {a.drop:g}" if a.drop else ""),
     lower=lambda a, ins: Lowering("Join", dict(drop=a.drop, rank=len(ins[0])), defaults=dict(drop=0.0, rank=3),
                                   list_input=True),

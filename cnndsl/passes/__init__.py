@@ -1,6 +1,8 @@
 """Static analysis passes: plain functions that read the graph and write into each node's `meta`."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from ..ir import Graph
 from .conventions import CONVENTIONS, count_conventions
 from .count_macs import count_macs
@@ -14,7 +16,7 @@ DEFAULT_PASSES = (count_params, count_macs, count_other_ops, count_conventions, 
                   receptive_field)
 
 
-def run_passes(graph: Graph, passes=DEFAULT_PASSES) -> Graph:
+def run_passes(graph: Graph, passes: Iterable[Callable[[Graph], None]] = DEFAULT_PASSES) -> Graph:
     for p in passes:
         p(graph)
     return graph

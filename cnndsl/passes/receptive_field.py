@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ir import Graph
+from ..ops.base import Window
 
 Pair = tuple[int, int]
 
@@ -49,15 +50,18 @@ def receptive_field(graph: Graph) -> None:
 def _hull(fields: list[Field]) -> Field:
     if len(fields) == 1:
         return fields[0]
-    lo = tuple(min(f.lo[a] for f in fields) for a in (0, 1))
-    hi = tuple(max(f.hi[a] for f in fields) for a in (0, 1))
-    j = tuple(max(f.j[a] for f in fields) for a in (0, 1))
+    lo = (min(f.lo[0] for f in fields), min(f.lo[1] for f in fields))
+    hi = (max(f.hi[0] for f in fields), max(f.hi[1] for f in fields))
+    j = (max(f.j[0] for f in fields), max(f.j[1] for f in fields))
     same_j = all(f.j == fields[0].j for f in fields)
     return Field(lo, hi, j, all(f.exact for f in fields) and same_j)
 
 
-def _through(f: Field, w) -> Field:
-    lo = tuple(f.lo[a] - w.p[a] * f.j[a] for a in (0, 1))
-    hi = tuple(f.hi[a] + ((w.k[a] - 1) * w.d[a] - w.p[a]) * f.j[a] for a in (0, 1))
-    j = tuple(f.j[a] * w.s[a] for a in (0, 1))
+def _through(f: Field, w: Window) -> Field:
+    def axis(a: int) -> tuple[int, int, int]:
+        lo = f.lo[a] - w.p[a] * f.j[a]
+        hi = f.hi[a] + ((w.k[a] - 1) * w.d[a] - w.p[a]) * f.j[a]
+        return lo, hi, f.j[a] * w.s[a]
+    (lo_h, hi_h, j_h), (lo_w, hi_w, j_w) = axis(0), axis(1)
+    lo, hi, j = (lo_h, lo_w), (hi_h, hi_w), (j_h, j_w)
     return Field(lo, hi, j, f.exact and w.exact)

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from .labels import BASELINE, HEIGHT, Box, Bubble, place_labels, text_width
 
@@ -68,7 +69,7 @@ def _tick(v: float) -> str:
 # ---- colours ----------------------------------------------------------------------------------
 
 def _rgb(colour: str) -> tuple[int, int, int]:
-    return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
 def _darker(colour: str, f: float = 0.65) -> str:
@@ -93,8 +94,8 @@ def _size_legend(biggest: float, smallest: float, radius, size_label, size_title
     row = sum(2 * radius(v) + 6 + text_width(t, 11) + 12 for v, t in zip(refs, texts))
     width, height = max(row, text_width(size_title, 11)) + 12, 26 + 2 * rmax
 
-    def draw(x0: float, y0: float) -> list[tuple]:
-        items = [("text", x0 + 6, y0 + 15, size_title, "start", 11, "#444", False)]
+    def draw(x0: float, y0: float) -> list[tuple[Any, ...]]:
+        items: list[tuple[Any, ...]] = [("text", x0 + 6, y0 + 15, size_title, "start", 11, "#444", False)]
         x, base = x0 + 6, y0 + 20 + 2 * rmax  # reference bubbles stand on one baseline
         for v, t in zip(refs, texts):
             r = radius(v)
@@ -110,7 +111,7 @@ def _largest_radius(centres: list[tuple[float, float, float]], rmax: float) -> f
     of the bubbles have their centre inside a larger one; `centres` are (x, y, radius / rmax).
     Coincident bubbles do not count: no scale separates them."""
     def buried(r: float) -> int:
-        return sum(any(1.5 < math.hypot(x - X, y - Y) < R * r for X, Y, R in centres if R > f)
+        return sum(any(1.5 < math.hypot(x - X, y - Y) < R * r for X, Y, R in centres if f < R)
                    for x, y, f in centres)
     scale = 1.0
     while scale > 0.5 and buried(rmax * scale) > len(centres) / 4:
@@ -150,13 +151,14 @@ def bubble_chart(points: list[Point], title: str, x_label: str, y_label: str, si
 
     Labels near the top or right edge may find no room; then the axes are extended there, a
     quarter of a decade at a time, and the layout that leaves fewest labels as numbers wins."""
-    best = None
+    best: tuple[Scene, tuple[int, int]] | None = None
     for widen in range(3):
         scene, stand_ins = _draw(points, title, x_label, y_label, size_label, width, height, size_title, widen)
         if best is None or stand_ins < best[1]:
             best = (scene, stand_ins)
         if not any(stand_ins):
             break
+    assert best is not None
     return best[0]
 
 
@@ -238,7 +240,7 @@ def _labels(pts: list[tuple[float, float, float, Point]], inner: Box, obstacles:
     # number the stand-ins from left to right, so that the footnote reads in the chart's order
     unnamed = sorted((i for i, p in enumerate(placed) if p is None or p.fallback), key=lambda i: (bubbles[i].x, i))
     numbers = {i: str(k + 1) for k, i in enumerate(i for i in unnamed if placed[i] is not None)}
-    items = [("line", *p.leader, "#555555", 0.9) for p in placed if p is not None and p.leader]
+    items: list[tuple[Any, ...]] = [("line", *p.leader, "#555555", 0.9) for p in placed if p is not None and p.leader]
     items += [("text", p.box.x0 + 1, p.box.y0 + BASELINE * LABEL_PX, numbers[i] if p.fallback else names[i], "start",
                LABEL_PX, "#111", True) for i, p in enumerate(placed) if p is not None]
     notes = _wrap([f"{numbers[i]} {names[i]}" for i in unnamed if i in numbers], 11, width)
@@ -295,7 +297,7 @@ def to_png(scene: Scene, path: Path) -> None:
             img.alpha_composite(patch, (max(x0, 0), max(y0, 0)), (max(-x0, 0), max(-y0, 0)))
         else:
             x, y, text, anchor, size, colour, halo = a
-            font = fonts.setdefault(size, ImageFont.load_default(size=size * s))
+            font = fonts.setdefault(size, ImageFont.load_default(size=size * s))  # type: ignore[arg-type]
             draw.text((x * s, y * s), text, fill=colour, font=font, stroke_width=3 if halo else 0, stroke_fill="white",
                       anchor={"start": "ls", "middle": "ms", "end": "rs"}[anchor])
     img.convert("RGB").save(path, format="PNG")

@@ -1,14 +1,18 @@
 """`cnndsl compare`: several networks side by side, from their reports; optionally timed.
 
-Everything but `measure` is static and never imports torch."""
+A view: it reads reports (and, to time them, modules) that its caller made, and imports nothing
+above it. Everything but `measure` is static and never imports torch."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
 from ..diagnostics import CnnDslError
+from ..ir import Graph
 from .chart import Point, bubble_chart, to_png, to_svg
 from .report import ReceptiveField, Report, build_report, fmt_bytes, fmt_rf
 
@@ -37,34 +41,49 @@ class Comparison(BaseModel):
     rows: list[Row]
 
 
-def rows(files: list[str], convention: str = "torchvision", batch: int = 1, dtype: str = "float32") -> list[Row]:
-    from ..api import analyze
-    return [row(build_report(analyze(f), batch=batch, dtype=dtype), f, convention) for f in files]
+def rows(graphs: Iterable[tuple[Graph, str, dict[str, Any]]], convention: str = "torchvision", batch: int = 1,
+         dtype: str = "float32") -> list[Row]:
+    """One row per analysed graph, with the file it came from and the parameters given to it from
+    outside (which name the row: `resnet(depth=101)`)."""
+    return [row(build_report(graph, batch=batch, dtype=dtype), file, convention, given)
+            for graph, file, given in graphs]
 
 
-def row(report: Report, file: str, convention: str) -> Row:
+def row(report: Report, file: str, convention: str, given: dict[str, Any] | None = None) -> Row:
     maps = [layer for layer in report.layers if len(layer.shape) == 3 and layer.shape[1] * layer.shape[2] > 1]
-    return Row(network=report.network, file=file, input=next(iter(report.inputs.values())),
+    memory = report.memory
+    assert memory is not None, "build_report always fills memory"
+    shown = ", ".join(f"{k}={_show(v)}" for k, v in (given or {}).items())
+    return Row(network=f"{report.network}({shown})" if shown else report.network, file=file,
+               input=next(iter(report.inputs.values())),
                layers=len(report.layers), params=report.params, ops=report.conventions[convention],
                macs=report.macs, conventions=report.conventions,
-               training_saved_bytes=report.memory.training_saved_bytes,
-               inference_peak_bytes=report.memory.inference_peak_bytes, params_bytes=report.memory.params_bytes,
+               training_saved_bytes=memory.training_saved_bytes,
+               inference_peak_bytes=memory.inference_peak_bytes, params_bytes=memory.params_bytes,
                rf=maps[-1].rf if maps else None)
 
 
-def measure(rows: list[Row], files: list[str], devices: list[str] | None = None, batch: int = 1,
-            repeat: int = 10) -> None:
-    """Time each compiled module (evaluation, batch `batch`, random weights) on each device."""
-    import torch
+def _show(v: Any) -> str:
+    return ("true" if v else "false") if isinstance(v, bool) else str(v)
 
-    from ..api import load
+
+def measure(rows: list[Row], modules: Iterable[Any], devices: list[str] | None = None, batch: int = 1,
+            repeat: int = 10) -> None:
+    """Time each compiled module (evaluation, batch `batch`, random weights) on each device; the
+    modules come in the rows' order (an iterable, so that one is built at a time)."""
+    try:
+        import torch
+    except ImportError:
+        raise CnnDslError.from_message(
+            "--measure times the compiled networks with PyTorch, which is not installed: "
+            "pip install 'cnndsl[torch]' (README, Set-up: the CPU-only build is much smaller)") from None
+
     from ..measure import latency_ms
     devices = devices or ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     for device in devices:
         if device.startswith("cuda") and not torch.cuda.is_available():
             raise CnnDslError.from_message(f"--device {device}: no CUDA device is available")
-    for r, f in zip(rows, files):
-        module = load(f)
+    for r, module in zip(rows, modules):
         for device in devices:
             r.latency_ms[device] = round(latency_ms(module, r.input, batch, device, repeat=repeat), 3)
 
@@ -96,7 +115,8 @@ def format_markdown(rows: list[Row], convention: str = "torchvision") -> str:
 
 def family(network: str) -> str:
     """A network's family, for its colour: the letters its name starts with (vgg16_bn -> vgg)."""
-    return re.match(r"[A-Za-z]*", network).group(0).lower() or network
+    letters = re.match(r"[A-Za-z]*", network)
+    return (letters.group(0).lower() if letters else "") or network
 
 
 def chart(rows: list[Row], convention: str = "torchvision", batch: int = 1, title: str | None = None):

@@ -12,22 +12,16 @@ comes from IR names, so the same `.arch` file always gives the same picture, byt
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
+from ..elaborate.values import BlockRef, show
 from ..ir import Frame, Graph, Node
-from ..ops import fmt
+from ..ops import OWN_COLOUR, Category, fmt
+from .folding import fold_map
 
-# The drawing categories: the op table's categories, with the rare ones put together as "other".
-CATEGORY = {"conv": "conv", "pool": "pool", "norm": "norm", "act": "act", "linear": "linear",
-            "merge": "merge", "reshape": "other", "reg": "other", "shortcut": "other"}
 
-# Folding: which layers may be drawn inside which box, after it ("conv + bn, relu") or before it
-# ("bn, relu > conv", pre-activation). One table, so the rule is visible in one place.
-FOLD_AFTER = {"norm", "act"}  # may follow ...
-AFTER_HOSTS = {"conv", "linear", "merge"}  # ... one of these
-FOLD_BEFORE = {"norm", "act", "reg", "reshape"}  # may lead into (dropout acts on its input) ...
-BEFORE_HOSTS = {"conv", "linear"}  # ... one of these
-DRAWN_FRAMES = {"block", "repeat"}  # residual, dense, merge, branch: their shape is in the edges
+def drawing_category(category: Category) -> str:
+    """The box colour of an op category: its own (OWN_COLOUR), or "other" for the rare ones."""
+    return category if category in OWN_COLOUR else "other"
 
 
 @dataclass(frozen=True)
@@ -42,7 +36,7 @@ class Options:
 @dataclass
 class Box:
     id: str
-    category: str  # a key of CATEGORY's values, or "io" / "block"
+    category: str  # drawing_category() of its op, or "io" / "block"
     title: str
     before: list[str] = field(default_factory=list)  # labels of layers folded in front of it
     after: list[str] = field(default_factory=list)  # labels of layers folded after it
@@ -55,12 +49,12 @@ class Box:
 class Cluster:
     id: str
     title: str
-    items: list["Item"]
+    items: list[Item]
     count: int = 1
     tooltip: str = ""
 
 
-Item = Union[Box, Cluster]
+Item = Box | Cluster
 
 
 @dataclass
@@ -86,11 +80,20 @@ class _Scope:
     frame: Frame | None
     path: str  # the IR name of this frame instance, e.g. "resnet1.stage2"
     depth: int = 0  # how many frames of a node's scope lead down to (and include) this one
-    children: list["_Scope | Node"] = field(default_factory=list)
+    children: list[_Scope | Node] = field(default_factory=list)
     nodes: list[Node] = field(default_factory=list)  # every node inside, in execution order
 
+    @property
+    def f(self) -> Frame:
+        """The frame of a scope below the root."""
+        assert self.frame is not None
+        return self.frame
 
-def build_diagram(graph: Graph, opts: Options = Options()) -> Diagram:
+
+DEFAULT_OPTIONS = Options()
+
+
+def build_diagram(graph: Graph, opts: Options = DEFAULT_OPTIONS) -> Diagram:
     return _Builder(graph, opts).build()
 
 
@@ -153,17 +156,17 @@ class _Builder:
             if isinstance(child, Node):
                 out += self._node_items(child)
                 i += 1
-            elif child.frame.kind == "repeat":
+            elif child.f.kind == "repeat":
                 j = i + 1
-                while j < len(children) and _same_repeat(children[j], child.frame.group):
+                while j < len(children) and _same_repeat(children[j], child.f.group):
                     j += 1
-                out += self._repeat_items(children[i:j], level)
+                out += self._repeat_items([c for c in children[i:j] if isinstance(c, _Scope)], level)
                 i = j
-            elif child.frame.kind == "block":
+            elif child.f.kind == "block":
                 out += self._block_items(child, level + 1)
                 i += 1
             else:
-                if child.frame.kind == "merge":
+                if child.f.kind == "merge":
                     self._align_branches(child)
                 out += self._items(child, level)
                 i += 1
@@ -173,18 +176,18 @@ class _Builder:
         """The first layers of parallel branches (an inception module's four) on one rank; dot
         would otherwise push a short branch down to halve its long edge."""
         heads = [b.children[0].id for b in merge.children
-                 if isinstance(b, _Scope) and b.frame.kind == "branch" and isinstance(b.children[0], Node)]
+                 if isinstance(b, _Scope) and b.f.kind == "branch" and isinstance(b.children[0], Node)]
         if len(heads) > 1:
             self.heads.append(heads)
 
     def _block_items(self, scope: _Scope, level: int) -> list[Item]:
-        f = scope.frame
         if self.opts.depth is not None and level >= self.opts.depth:
-            box = self._add_box(Box(scope.path, "block", f.label, tooltip=_block_tooltip(scope, self.g)))
+            box = self._add_box(Box(scope.path, "block", block_title(scope), tooltip=_block_tooltip(scope, self.g)))
             for node in scope.nodes:
                 self.box_of[node.id] = box
             return [box]
-        return [Cluster("cluster_" + scope.path, f.label, self._items(scope, level), tooltip=_block_tooltip(scope, self.g))]
+        return [Cluster("cluster_" + scope.path, block_title(scope), self._items(scope, level),
+                        tooltip=_block_tooltip(scope, self.g))]
 
     def _repeat_items(self, copies: list[_Scope], level: int) -> list[Item]:
         """Consecutive copies with the same structure are drawn once, with "xN"; a first copy that
@@ -205,7 +208,7 @@ class _Builder:
                 else:
                     first = run[0].nodes[0].id
                     drawn = [Cluster(f"cluster_{first}*{len(run)}", "", drawn, count=len(run),
-                                     tooltip=f"{len(run)} identical copies, {run[0].frame.use.file}:{run[0].frame.use.line}")]
+                                     tooltip=f"{len(run)} identical copies, {run[0].f.use.file}:{run[0].f.use.line}")]
             out += drawn
         return out
 
@@ -241,12 +244,12 @@ class _Builder:
             name = node.meta.get("name", "output")
             box = Box(node.id, "io", "output" if name == "output" else f"output: {name}")
         else:
-            box = Box(node.id, CATEGORY.get(node.opdef.category, "other"), node.opdef.label(node.attrs))
-            folded = sorted(self.guests.get(node.id, []), key=self.order.get)
+            box = Box(node.id, drawing_category(node.opdef.category), node.opdef.label(node.attrs))
+            folded = sorted(self.guests.get(node.id, []), key=self.order.__getitem__)
             for n in folded:
                 other = self.g[n]
                 (box.before if self.folded[n][1] == "before" else box.after).append(other.opdef.label(other.attrs))
-            box.tooltip = "\n".join(_where(self.g[n]) for n in sorted([node.id, *folded], key=self.order.get))
+            box.tooltip = "\n".join(_where(self.g[n]) for n in sorted([node.id, *folded], key=self.order.__getitem__))
         box.tooltip = box.tooltip or _where(node)
         self.box_of[node.id] = self._add_box(box)
         return [box]
@@ -290,83 +293,66 @@ class _Builder:
             key = tuple(sorted(copies.items()))
             members.setdefault(id(self.box_of[rep]), {}).setdefault(key, []).append(node)
         for box in self.boxes:
-            copies = list(members.get(id(box), {}).values())
-            if not copies:
+            runs = list(members.get(id(box), {}).values())
+            if not runs:
                 continue
-            params = sum(n.meta["params"] for c in copies for n in c)
-            macs = sum(n.meta["macs"] for c in copies for n in c)
-            where = f" in {len(copies)} copies" if len(copies) > 1 else ""
+            params = sum(n.meta["params"] for c in runs for n in c)
+            macs = sum(n.meta["macs"] for c in runs for n in c)
+            where = f" in {len(runs)} copies" if len(runs) > 1 else ""
             if params or macs:
                 box.tooltip += f"\n{params:,} params, {macs:,} MACs{where}"
             if not (box.category == "block" or self.opts.params or self.opts.macs):
                 continue
             parts = []
             if params and (box.category == "block" or self.opts.params):
-                parts.append(_sum_text([sum(n.meta["params"] for n in c) for c in copies], "params"))
+                parts.append(_sum_text([sum(n.meta["params"] for n in c) for c in runs], "params"))
             if macs and (box.category == "block" or self.opts.macs):
-                parts.append(_sum_text([sum(n.meta["macs"] for n in c) for c in copies], "MACs"))
+                parts.append(_sum_text([sum(n.meta["macs"] for n in c) for c in runs], "MACs"))
             box.stats = ", ".join(parts)
 
 
-PALETTE_ORDER = ["io", "conv", "pool", "norm", "act", "linear", "merge", "other", "block"]
+# the legend's order: input/output, the op categories with a colour of their own, the rest
+PALETTE_ORDER: list[str] = ["io", *(c for c in Category if c in OWN_COLOUR), "other", "block"]
 
 
-# ---------------------------------------------------------------- folding
-def fold_map(graph: Graph, skip: int = 0) -> dict[str, tuple[str, str]]:
-    """node id -> (host node id, "after" | "before") for every layer drawn inside another's box.
-
-    A layer folds only along a plain chain (one input, one user) and only inside the same block
-    use or copy, so folding never hides a branch or moves a layer across a cluster border. Where a
-    layer could go either way (conv -> bn -> relu -> conv), it goes with the layer written in the
-    same place: a unit `bn -> relu -> conv` expands `3x3:32` into three nodes with one span, so
-    DenseNet's pre-activation reads "bn, relu > conv 3x3, 32"; otherwise it follows the layer before.
-    """
-    def cat(n: Node) -> str:
-        return n.opdef.category if n.kind == "op" else n.kind
-
-    def box(n: Node):
-        return tuple(f for f in n.scope[skip:] if f.kind in DRAWN_FRAMES)
-
-    def plain(n: Node) -> bool:
-        return n.kind == "op" and len(n.inputs) == 1 and len(graph.users(n.id)) == 1
-
-    def back(n: Node) -> Node | None:  # the conv/linear/merge that n follows through a plain chain
-        p = graph[n.inputs[0]]
-        while plain(p) and cat(p) in FOLD_AFTER and box(p) == box(n):
-            p = graph[p.inputs[0]]
-        ok = cat(p) in AFTER_HOSTS and len(graph.users(p.id)) == 1 and box(p) == box(n)
-        return p if ok else None
-
-    def forward(n: Node) -> Node | None:  # the conv/linear that n leads into through a plain chain
-        u = graph[graph.users(n.id)[0]]
-        while plain(u) and cat(u) in FOLD_BEFORE and box(u) == box(n):
-            u = graph[graph.users(u.id)[0]]
-        ok = cat(u) in BEFORE_HOSTS and len(u.inputs) == 1 and box(u) == box(n)
-        return u if ok else None
-
-    folded: dict[str, tuple[str, str]] = {}
-    for n in graph.ops():
-        if n.kind != "op" or len(n.inputs) != 1:
+# ---------------------------------------------------------------- block titles
+def block_title(scope: _Scope) -> str:
+    """A block use in the reader's words, not as a call: the block's name, then its arguments as
+    written at the use, where a block passed as an argument is named without its own arguments and
+    counted (`bottleneck ×3`: the use holds 3 uses of it); a number equal to that count is the
+    count, and is left out. `stage(bottleneck(groups=1, base_width=64), 64, 3)` reads
+    `stage (bottleneck ×3, 64)`; `bottleneck(128, s=2)` reads `bottleneck (128, s=2)`."""
+    f = scope.f
+    uses = _inner_block_uses(scope)
+    counts = [uses.get(v.name, 0) for _, v in f.args if isinstance(v, BlockRef)]
+    words = []
+    for key, value in f.args:
+        if key is None and isinstance(value, int) and not isinstance(value, bool) and value in counts and value > 1:
             continue
-        after = back(n) if cat(n) in FOLD_AFTER else None  # what n feeds does not matter here
-        before = forward(n) if cat(n) in FOLD_BEFORE and plain(n) else None
-        if before is not None and (after is None or (before.span == n.span and after.span != n.span)):
-            folded[n.id] = (before.id, "before")
-        elif after is not None:
-            folded[n.id] = (after.id, "after")
-    # A chain must stay in one piece: conv1 -> bn -> relu -> conv2 with bn before conv2 but relu after
-    # conv1 would draw them in the wrong order. Such a layer is drawn as a box of its own instead.
-    for n in graph.ops():
-        if folded.get(n.id, ("", ""))[1] == "after":
-            p = n.inputs[0]
-            if p != folded[n.id][0] and folded.get(p) != folded[n.id]:
-                del folded[n.id]
-    for n in reversed(list(graph.ops())):
-        if folded.get(n.id, ("", ""))[1] == "before":
-            u = graph.users(n.id)[0]
-            if u != folded[n.id][0] and folded.get(u) != folded[n.id]:
-                del folded[n.id]
-    return folded
+        text = _word(value, uses)
+        words.append(text if key is None else f"{key}={text}")
+    name = f.block or f.label.split("(", 1)[0]
+    return f"{name} ({', '.join(words)})" if words else name
+
+
+def _inner_block_uses(scope: _Scope) -> dict[str, int]:
+    """How many uses of each block the use holds directly (inside repetitions, not inside blocks)."""
+    out: dict[str, int] = {}
+    stack = [c for c in scope.children if isinstance(c, _Scope)]
+    while stack:
+        child = stack.pop()
+        if child.f.kind == "block":
+            out[child.f.block] = out.get(child.f.block, 0) + 1
+        else:
+            stack += [c for c in child.children if isinstance(c, _Scope)]
+    return out
+
+
+def _word(value: object, uses: dict[str, int]) -> str:
+    if isinstance(value, BlockRef):
+        n = uses.get(value.name, 0)
+        return f"{value.name} ×{n}" if n > 1 else value.name
+    return show(value)
 
 
 # ---------------------------------------------------------------- helpers
@@ -382,7 +368,7 @@ def _wrapper_depth(graph: Graph) -> int:
 
 
 def _same_repeat(child, group: int) -> bool:
-    return isinstance(child, _Scope) and child.frame.kind == "repeat" and child.frame.group == group
+    return isinstance(child, _Scope) and child.f.kind == "repeat" and child.f.group == group
 
 
 def _where(node: Node) -> str:
@@ -391,7 +377,7 @@ def _where(node: Node) -> str:
 
 
 def _block_tooltip(scope: _Scope, graph: Graph) -> str:
-    f = scope.frame
+    f = scope.f
     lines = [f"{f.label}: used at {f.use.file}:{f.use.line}"]
     if f.defined is not None:
         lines.append(f"defined at {f.defined.file}:{f.defined.line}")

@@ -13,30 +13,32 @@ from pathlib import Path
 
 from ..diagnostics import CnnDslError
 from ..ir import Graph
-from .diagram import Box, Cluster, Diagram, Item, Options, build_diagram
+from ..ops import Category
+from .diagram import DEFAULT_OPTIONS, Box, Diagram, Item, Options, build_diagram
 
-# category -> (legend name, fill, border). Fills are light so black text stays readable in print;
-# borders carry the hue so the categories stay apart in grey-scale too (they differ in lightness).
-PALETTE = {
+# drawing category (diagram.PALETTE_ORDER) -> (legend name, fill, border). Fills are light so black
+# text stays readable in print; borders carry the hue so the categories stay apart in grey-scale
+# too (they differ in lightness).
+PALETTE: dict[str, tuple[str, str, str]] = {
     "io": ("input / output", "#e5e7eb", "#4b5563"),
-    "conv": ("convolution", "#cfe0f7", "#2f64a8"),
-    "pool": ("pooling", "#fde0c2", "#c0661a"),
-    "norm": ("normalization", "#fff0b0", "#a88600"),
-    "act": ("activation", "#d5efcb", "#3f8a2e"),
-    "linear": ("fully connected", "#e6d8f2", "#6f4a9e"),
-    "merge": ("merge", "#f7d0d0", "#b03a3a"),
+    Category.CONV: ("convolution", "#cfe0f7", "#2f64a8"),
+    Category.POOL: ("pooling", "#fde0c2", "#c0661a"),
+    Category.NORM: ("normalization", "#fff0b0", "#a88600"),
+    Category.ACT: ("activation", "#d5efcb", "#3f8a2e"),
+    Category.LINEAR: ("fully connected", "#e6d8f2", "#6f4a9e"),
+    Category.MERGE: ("merge", "#f7d0d0", "#b03a3a"),
     "other": ("other", "#ffffff", "#8a8a8a"),
     "block": ("block (collapsed)", "#f1f3f6", "#374151"),
 }
 FONT = "Helvetica"
 FORMATS = {".dot": None, ".gv": None, ".svg": "svg", ".png": "png", ".pdf": "pdf"}
-PNG_DPI = 110  # 96 dpi is the screen's size; a little more keeps small text crisp when scaled
+PNG_DPI = 300  # print quality; 96 dpi is a screen's size (`--dpi`)
 INSTALL_HELP = ("install graphviz (Debian/Ubuntu: `apt-get install graphviz`; macOS: `brew install "
                 "graphviz`; conda: `conda install -c conda-forge graphviz`), or write a `.dot` file and "
                 "render it elsewhere")
 
 
-def to_dot(graph: Graph, opts: Options = Options(), rankdir: str = "TB", legend: bool = True) -> str:
+def to_dot(graph: Graph, opts: Options = DEFAULT_OPTIONS, rankdir: str = "TB", legend: bool = True) -> str:
     return diagram_dot(build_diagram(graph, opts), rankdir, legend)
 
 
@@ -59,8 +61,13 @@ def diagram_dot(d: Diagram, rankdir: str = "TB", legend: bool = True) -> str:
         lines.append(f"  {{rank=same; {' '.join(_q(b) + ';' for b in boxes)}}}")
     said: set[tuple[str, str]] = set()
     lhead = _entries(d)
+    seen: set[str] = set()
+    merges = {b.id for b in _boxes(d.items) if b.category == "merge"}
     for e in d.edges:
         attrs = []
+        if e.src in seen and e.dst in merges:  # a shortcut leaves from the box's side, not curling over it
+            attrs.append(f"tailport={'e' if rankdir == 'TB' else 's'}")
+        seen.add(e.src)
         if (e.src, e.label) not in said:  # a tensor that feeds several boxes is labelled once
             attrs.append(f"label={_q(' ' + e.label)}")
         said.add((e.src, e.label))
@@ -86,6 +93,13 @@ def _item(item: Item, pad: str) -> list[str]:
     for inner in item.items:
         out += _item(inner, pad + "  ")
     out.append(pad + "}")
+    return out
+
+
+def _boxes(items: list[Item]) -> list[Box]:
+    out: list[Box] = []
+    for it in items:
+        out += [it] if isinstance(it, Box) else _boxes(it.items)
     return out
 
 
@@ -160,15 +174,15 @@ def _q(text: str) -> str:
 
 
 # ---------------------------------------------------------------- files
-def write_diagram(dot_text: str, path: Path, fmt: str | None) -> None:
-    """Write DOT text to `path`, or have `dot` render it there as svg/png/pdf."""
+def write_diagram(dot_text: str, path: Path, fmt: str | None, dpi: int | None = None) -> None:
+    """Write DOT text to `path`, or have `dot` render it there as svg/png/pdf (a PNG at `dpi`)."""
     if fmt is None:
         path.write_text(dot_text, encoding="utf-8")
         return
     exe = find_dot()
     args = [exe, f"-T{fmt}", "-o", str(path)]
     if fmt == "png":
-        args.insert(1, f"-Gdpi={PNG_DPI}")
+        args.insert(1, f"-Gdpi={dpi or PNG_DPI}")
     try:
         done = subprocess.run(args, input=dot_text.encode(), capture_output=True, timeout=600)
     except subprocess.TimeoutExpired:

@@ -9,6 +9,7 @@ obstacle or bubble centre; a label that fits nowhere is left for the caller to n
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # em widths, rounded up, by character class (DejaVu Sans advance widths / 2048)
@@ -109,7 +110,7 @@ def directions(b: Bubble, bubbles: list[Bubble]) -> list[float]:
     return sorted(DIRECTIONS, key=lambda a: (round(apart(a) / 45), DIRECTIONS.index(a)))
 
 
-def candidates(b: Bubble, w: float, h: float, steps: tuple = STEPS, outward: list[float] = DIRECTIONS,
+def candidates(b: Bubble, w: float, h: float, steps: tuple[float, ...] = STEPS, outward: Sequence[float] = DIRECTIONS,
                inside: bool = False):
     """(base cost, box, leader) for positions around bubble `b`, in increasing base cost. Each box
     touches the circle of radius r + GAP + step at a corner or edge midpoint, so it never covers its
@@ -173,7 +174,7 @@ def _near_segment(x: float, y: float, seg: tuple[float, float, float, float], di
 
 
 def place_labels(bubbles: list[Bubble], sizes: list[tuple[float, float]], bounds: Box,
-                 obstacles: list[Box] = (), pad: float = 2.0,
+                 obstacles: Sequence[Box] = (), pad: float = 2.0,
                  fallbacks: list[tuple[float, float]] | None = None) -> list[Placement | None]:
     """A placement (or None) for the label of each bubble; `sizes` are the labels' (width, height).
     Labels stay inside `bounds` and off `obstacles`, and never overlap one another, a leader, any

@@ -96,7 +96,8 @@ def build_report(graph: Graph, *, batch: int = 1, dtype: str = "float32") -> Rep
 
 def _layer(graph: Graph, node) -> LayerReport:
     return LayerReport(
-        name=graph.qualname(node.id), op=node.op, label=node.opdef.label(node.attrs), category=node.opdef.category,
+        name=graph.qualname(node.id), op=node.op, label=node.opdef.label(node.attrs),
+        category=node.opdef.category.value,
         inputs=[graph.qualname(i) for i in node.inputs], shape=list(node.shape), params=node.meta["params"],
         buffers=node.meta["buffers"], macs=node.meta["macs"], flops=node.meta["flops"],
         source=str(node.span), line=node.span.line if node.span else 0,
@@ -160,8 +161,9 @@ def format_table(report: Report, convention: str = "torchvision") -> str:
     header = "MACs" if convention == "torchvision" else convention
     rows = [("layer", "op", "output", "params", header, "rf/stride", "saved", "source")]
     for layer in report.layers:
-        rows.append((layer.name.split(".", 1)[1], layer.label, fmt(layer.shape), f"{layer.params:,}", f"{count(layer):,}",
-                     fmt_rf(layer.rf), fmt_bytes(layer.memory.saved_bytes) if layer.memory.saved_bytes else "",
+        saved = layer.memory.saved_bytes if layer.memory else 0
+        rows.append((layer.name.split(".", 1)[1], layer.label, fmt(layer.shape), f"{layer.params:,}",
+                     f"{count(layer):,}", fmt_rf(layer.rf), fmt_bytes(saved) if saved else "",
                      layer.source.rsplit(":", 1)[0]))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     right = {3, 4, 5, 6}
@@ -171,21 +173,33 @@ def format_table(report: Report, convention: str = "torchvision") -> str:
 
     out = [line(rows[0]), "  ".join("-" * w for w in widths)]
     out += [line(r) for r in rows[1:]]
+    return "\n".join(out) + "\n\n" + format_totals(report, convention)
+
+
+def format_totals(report: Report, convention: str = "torchvision") -> str:
+    """The totals under the table, alone (`--totals`). Operations are per image whatever the batch;
+    memory is for the batch."""
+    batch = report.memory.batch if report.memory else 1
+    per = "per image"
     ins = ", ".join(f"{k} {fmt(v)}" for k, v in report.inputs.items())
     outs = ", ".join(f"{k} {fmt(v)}" for k, v in report.outputs.items())
-    out += ["", f"network   {report.network} ({report.file})", f"inputs    {ins}", f"outputs   {outs}",
-            f"layers    {len(report.layers):,}",
-            f"params    {report.params:,}  (+ {report.buffers:,} buffer elements)",
-            f"MACs      {report.macs:,}  ({report.macs / 1e9:.3f} G, conv + linear)",
-            f"FLOPs     {report.flops:,}  (2 x MACs)"]
+    out = [f"network   {report.network} ({report.file})", f"inputs    {ins}", f"outputs   {outs}",
+           f"layers    {len(report.layers):,}",
+           f"params    {report.params:,}  (+ {report.buffers:,} buffer elements)",
+           f"MACs      {report.macs:,}  ({report.macs / 1e9:.3f} G, conv + linear, {per})",
+           f"FLOPs     {report.flops:,}  (2 x MACs, {per})"]
     if report.other_ops:
-        out.append("other ops " + ", ".join(f"{k} {v:,}" for k, v in report.other_ops.items()))
+        out.append("other ops " + ", ".join(f"{k} {v:,}" for k, v in report.other_ops.items()) + f"  ({per})")
     if report.conventions:
         out.append("tools     " + ", ".join(f"{k} {v:,}" for k, v in report.conventions.items())
-                   + "  (docs/costs.md; flop_counter in FLOPs, the others in MACs)")
+                   + f"  (docs/costs.md; flop_counter in FLOPs, the others in MACs; {per})")
+    if batch > 1:
+        out.append(f"batch     {batch}: the operations above are per image (x{batch} for the batch), "
+                   f"the memory below is for the batch")
     if report.memory:
         m = report.memory
         out.append(f"memory    training {fmt_bytes(m.training_saved_bytes)} saved for backward, inference peak "
-                   f"{fmt_bytes(m.inference_peak_bytes)} at {m.inference_peak_layer}, params {fmt_bytes(m.params_bytes)}"
+                   f"{fmt_bytes(m.inference_peak_bytes)} at {m.inference_peak_layer}, "
+                   f"params {fmt_bytes(m.params_bytes)}"
                    f" (batch {m.batch}, {m.dtype})")
     return "\n".join(out)

@@ -14,25 +14,28 @@ from __future__ import annotations
 
 import math
 
-from .base import Facts, by_class
+from .base import BASE, Facts, Rule
 
 
 def _lrn(f: Facts) -> int:
     c, h, w = f.out
-    return 3 * c * h * w + (c + f.attrs.size - 1) * h * w
+    size: int = f.attrs.size
+    return 3 * c * h * w + (c + size - 1) * h * w
 
 
 def _pool(f: Facts) -> int:
     return 2 * math.prod(f.ins[0])
 
 
-count = by_class({
-    "nn.Conv2d": lambda f: f.macs + f.bias,
-    "nn.Linear": lambda f: f.macs + f.bias,
-    "nn.BatchNorm2d": lambda f: 2 * math.prod(f.out),
-    "nn.ReLU": lambda f: 2 * math.prod(f.out),
-    "nn.MaxPool2d": _pool,
-    "nn.AvgPool2d": _pool,
-    "nn.AdaptiveAvgPool2d": _pool,
-    "nn.LocalResponseNorm": _lrn,
-})
+TABLE: dict[str, Rule] = {
+    **BASE,
+    "conv": lambda f: f.macs + f.bias,
+    "fc": lambda f: f.macs + f.bias,
+    "bn": lambda f: 2 * math.prod(f.out),
+    "relu": lambda f: 2 * math.prod(f.out),
+    "maxpool": _pool,
+    "avgpool": _pool,
+    "adaptive_avgpool": _pool,
+    "gap": _pool,
+    "lrn": _lrn,
+}

@@ -4,15 +4,19 @@ torchinfo derives mult-adds from a layer's parameters, not from its operation: a
 counts (weight + bias elements) x output positions (bias included: one add per output element);
 any other layer with parameters counts its parameters once per sample: a linear layer in x out + out,
 and batch norm 2C (its weight and bias, not C x H x W). Layers without parameters (activations,
-pooling, merges, LRN) count 0."""
+pooling, merges, LRN) count 0. Its rule reads parameters, so its base is "the parameters", not 0."""
 from __future__ import annotations
 
 import math
 
-from .base import Facts
+from .base import BASE, Facts, Rule, params
 
 
-def count(f: Facts) -> int:
-    if "Conv" in f.cls:
-        return f.params * math.prod(f.out[1:])
-    return f.params
+def _conv(f: Facts) -> int:
+    return f.params * math.prod(f.out[1:])
+
+
+TABLE: dict[str, Rule] = {
+    **dict.fromkeys(BASE, params),
+    "conv": _conv,
+}

@@ -1,0 +1,122 @@
+"""Block uses: which block a layer name calls, binding its arguments, and running its body in a
+frame of its own (a module path component, `bottleneck3`)."""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import ast
+from ..diagnostics import CnnDslError, Note, did_you_mean, error
+from ..ir import Frame
+from ..source import Span
+from . import body
+from .context import MAX_DEPTH, Context
+from .values import BlockRef, Env, show
+
+Arg = tuple[str | None, Any, Span]  # (keyword or None, value, where it was written)
+Outputs = list[tuple[str, str]]  # (output name, node id)
+MAX_USE_NOTES = 12  # a runaway recursion would otherwise list every level
+
+
+def callee(ctx: Context, name: str, env: Env) -> BlockRef | None:
+    """The block a layer name calls: a local value (possibly partially applied) or a global block."""
+    value = value_of(name, env)
+    if isinstance(value, BlockRef):
+        return value
+    if value is not None or name not in ctx.program.blocks:
+        return None
+    return BlockRef(name)
+
+
+def value_of(name: str, env: Env) -> Any:
+    try:
+        return env.lookup(name)
+    except KeyError:
+        return None
+
+
+def ref_args(ctx: Context, ref: BlockRef, args: tuple[ast.Arg, ...], env: Env) -> tuple[list[Arg], list[Arg]]:
+    """The arguments of a call through `ref` (its preset ones, then the call's own), and the
+    call's own, which label the use: `b(c, s=s)` reads `bottleneck(64, s=2)` wherever b came from."""
+    own = [(a.name, ctx.ev.eval(a.value, env), a.span) for a in args]
+    return ref.apply(own).call_args(), own
+
+
+def use_label(block: ast.BlockDef, shown: list[Arg]) -> str:
+    """How the use reads in notes and reports: `bottleneck(128, s=2)`."""
+    written = (show(v) if n is None else f"{n}={show(v)}" for n, v, _ in shown)
+    return f"{block.name}({', '.join(written)})" if shown else block.name
+
+
+def call_block(ctx: Context, block: ast.BlockDef, args: list[Arg], shown: list[Arg], use: ast.Node, x: str,
+               multi: bool = False, transparent: bool = False) -> tuple[str, Outputs]:
+    """Run `block`'s body on `x`: its last tensor and its named outputs (one, `output`, if it names
+    none). `multi`: a network called as a whole statement, whose body may be one multi-output call."""
+    if len(ctx.names.frames) >= MAX_DEPTH:
+        raise error(f"blocks nest more than {MAX_DEPTH} deep: does `{block.name}` call itself without end?",
+                    use.span)  # the block uses it passes through on its way out add the chain
+    given = {block.input_name: ctx.graph[x].shape[0]} if block.input_name else {}
+    bound = bind(ctx, block, args, use.span, given)
+    label = use_label(block, shown)
+    env = ctx.globals.child(bound)
+    # A network that is nothing but a call of another (`network resnet50 = resnet(depth=50)`) is
+    # that network: its call adds no component to the names, so modules are `stage1...`.
+    name = "" if transparent else ctx.names.unique(block.name.lstrip("_") or "block")
+    frame = Frame("block", name, label, use.span, block.span, params=tuple(bound.items()), block=block.name,
+                  args=tuple((n, v) for n, v, _ in shown))
+    with ctx.frame(frame):
+        ctx.body_envs.append(env)
+        try:
+            current, outputs = body.run(ctx, block.body, env, x, allow_multi=multi)
+        except CnnDslError as exc:  # say where the block was used, whatever went wrong inside
+            add_use_site(exc, label, use.span, block)
+            raise
+        finally:
+            ctx.body_envs.pop()
+    return current, outputs or [("output", current)]
+
+
+def single(ctx: Context, block: ast.BlockDef, args: list[Arg], shown: list[Arg], use: ast.Node, x: str) -> str:
+    """A block used inside a chain: it must have one output."""
+    _, outputs = call_block(ctx, block, args, shown, use, x)
+    if len(outputs) != 1:
+        raise error(f"`{block.name}` has {len(outputs)} outputs; inside a chain a block needs one", use.span,
+                    notes=[Note(f"`{block.name}` is defined", block.span)])
+    return outputs[0][1]
+
+
+def bind(ctx: Context, block: ast.BlockDef, args: list[Arg], span: Span,
+         given: dict[str, Any] | None = None) -> dict[str, Any]:
+    names = [p.name for p in block.params]
+    note = [Note(f"`{block.name}` is defined", block.span)]
+    positional = [a for a in args if a[0] is None]
+    if len(positional) > len(names):
+        raise error(f"`{block.name}` takes {len(names)} argument{'s' * (len(names) != 1)}, got {len(positional)}",
+                    span, notes=note, details=[f"parameters: {', '.join(names) or 'none'}"])
+    bound = {p: v for p, (_, v, _) in zip(names, positional)}
+    for name, value, arg_span in args:
+        if name is None:
+            continue
+        if name not in names:
+            raise error(f"`{block.name}` has no parameter `{name}`", arg_span, notes=note,
+                        help=did_you_mean(name, names), details=[f"parameters: {', '.join(names) or 'none'}"])
+        if name in bound:
+            raise error(f"`{name}` is given twice", arg_span, notes=note)
+        bound[name] = value
+    return _defaults(ctx, block, bound, span, note, given or {})
+
+
+def _defaults(ctx: Context, block: ast.BlockDef, bound: dict[str, Any], span: Span, note: list[Note],
+              given: dict[str, Any]) -> dict[str, Any]:
+    for p in block.params:
+        if p.name not in bound:
+            if p.default is None:
+                raise error(f"`{block.name}` needs an argument for `{p.name}`", span, notes=note)
+            bound[p.name] = ctx.ev.eval(p.default, ctx.globals.child({**given, **bound}))
+    return {**given, **{p.name: bound[p.name] for p in block.params}}
+
+
+def add_use_site(exc: CnnDslError, label: str, use: Span, block: ast.BlockDef) -> None:
+    """Innermost first, like a traceback: `in bottleneck(128, s=2), used at ...`."""
+    for d in exc.diagnostics:
+        if len(d.notes) < MAX_USE_NOTES:
+            d.notes += [Note(f"in `{label}`, used", use), Note(f"`{block.name}` is defined", block.span)]

@@ -1,0 +1,118 @@
+"""Op nodes: what a layer expression writes, validated against its op's row, completed against
+its inputs' shapes and added to the graph; errors located at the text that made the layer."""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import ast
+from ..diagnostics import CnnDslError, Diagnostic, did_you_mean, error
+from ..ir import Node
+from ..ops import OPS, TAKES_VECTOR, Attrs, OpDef, OpError, fmt, layer_names, lookup
+from ..ops.base import NeedsMap
+from ..source import Span
+from .attributes import Written, validate
+from .context import MAX_NODES, Context, too_big
+from .values import Env
+
+OpLayer = ast.NameLayer | ast.CallLayer
+
+
+def op_layer(ctx: Context, e: OpLayer, env: Env, x: str, literal: Written | None = None,
+             at: Span | None = None) -> str:
+    """A layer that names an op: `conv3x3:64/2 groups=2`, `maxpool(3, 2)`. A conv literal's
+    `literal` is written over what the layer itself says (the unit's `conv(bias=false)`); `at` is
+    the text every node it makes points at (a unit's layers point at the literal that expanded it)."""
+    found = lookup(e.name)
+    if found is None:
+        raise unknown(ctx, e.name, e.span, env)
+    opdef, kernel = found
+    written = ctx.units.of(e.span.file).written(opdef.name, e.span)
+    if kernel is not None:
+        written.put("k", kernel)
+    written = written.merged(read_layer(ctx, opdef, e, env))
+    if literal is not None:
+        written = written.merged(literal)
+    return make_op(ctx, opdef, written, [x], at or e.span)
+
+
+def read_layer(ctx: Context, opdef: OpDef, e: OpLayer, env: Env) -> Written:
+    """What a layer expression writes: `:C`, `/S`, positional and keyword arguments, attributes."""
+    out = Written(e.span)
+    positional = opdef.positional
+    if isinstance(e, ast.NameLayer):
+        if e.channels is not None:
+            if not positional:
+                raise error(f"`{opdef.name}` takes no `:` value", e.channels.span)
+            out.put(positional[0], ctx.ev.eval(e.channels, env))
+        if e.stride is not None:
+            if "s" not in opdef.attrs.model_fields:
+                raise error(f"`{opdef.name}` has no stride", e.stride.span)
+            out.put("s", ctx.ev.eval(e.stride, env))
+    args = e.args if isinstance(e, ast.CallLayer) else ()
+    pos_args = [a for a in args if a.name is None]
+    if len(pos_args) > len(positional):
+        raise error(f"`{opdef.name}` takes at most {len(positional)} positional argument(s)", e.span,
+                    details=[f"in order: {', '.join(positional) or 'none'}"])
+    for field_name, a in zip(positional, pos_args):
+        out.put(field_name, ctx.ev.eval(a.value, env))
+    for a in args:
+        if a.name is not None:
+            out.put(a.name, ctx.ev.eval(a.value, env))
+    for attr in e.attrs:
+        out.put(attr.name, attr_value(ctx, attr, env), attr.span)
+    return out
+
+
+def make_op(ctx: Context, opdef: OpDef, written: Written, inputs: list[str], span: Span) -> str:
+    """Validate what was written and add the node; a layer that takes a vector gets a flatten first."""
+    attrs = validate(opdef, written, set(ctx.program.blocks))
+    if opdef.category in TAKES_VECTOR and len(ctx.graph[inputs[0]].shape) != 1:
+        inputs = [add_op(ctx, OPS["flatten"], OPS["flatten"].attrs(), inputs, span)]
+    return add_op(ctx, opdef, attrs, inputs, span)
+
+
+def add_op(ctx: Context, opdef: OpDef, attrs: Attrs, inputs: list[str], span: Span) -> str:
+    g = ctx.graph
+    if len(g) >= MAX_NODES:
+        raise too_big(span)
+    assert opdef.arity is None or len(inputs) == opdef.arity, (opdef.name, inputs)  # a bug, not user input
+    ins = [g[i].shape for i in inputs]
+    try:
+        attrs = opdef.complete(attrs, ins)
+        shape = opdef.shape(attrs, ins)
+    except OpError as exc:
+        raise op_error(ctx, exc, span, inputs) from None
+    node = g.add(Node(ctx.names.node_name(opdef.name), "op", opdef.name, attrs, list(inputs), span,
+                      tuple(ctx.names.frames)))
+    node.meta["shape"] = shape
+    return node.id
+
+
+def op_error(ctx: Context, exc: OpError, span: Span | None, inputs: list[str] | tuple[str, ...] = ()) -> CnnDslError:
+    g = ctx.graph
+    details = list(exc.details)
+    if len(inputs) > 1:
+        details = [f"input {i + 1}: {fmt(g[n].shape)} from `{n}` ({g[n].span})" for i, n in enumerate(inputs)]
+    help_ = exc.help
+    if isinstance(exc, NeedsMap) and inputs:
+        help_ = _vector_help(ctx, inputs[0])
+    return CnnDslError(Diagnostic(exc.args[0], span, details=details, help=help_))
+
+
+def _vector_help(ctx: Context, node_id: str) -> str:
+    """Where the vector came from: the network's declared input, or a layer that flattens."""
+    node = ctx.graph[node_id]
+    if node.kind == "input":
+        return (f"the network's input is declared as {fmt(node.shape)}, a vector: declare it as CxHxW "
+                f"(e.g. `: 1x28x28`) or pass --input CxHxW")
+    return f"`{node_id}` gives a vector; remove the `flatten`/`fc` before it"
+
+
+def attr_value(ctx: Context, attr: ast.Attr, env: Env) -> Any:
+    """A flag such as `ceil` is `true`."""
+    return True if attr.value is None else ctx.ev.eval(attr.value, env)
+
+
+def unknown(ctx: Context, name: str, span: Span, env: Env) -> CnnDslError:
+    candidates = layer_names(name) | set(ctx.program.blocks) | env.names()
+    return error(f"unknown layer or block `{name}`", span, help=did_you_mean(name, candidates))

@@ -1,0 +1,82 @@
+"""Which layers a diagram draws inside another's box: BN and activations after the conv, linear
+or merge they follow ("conv + bn, relu"), or before the conv or linear they lead into ("bn, relu >
+conv", pre-activation). Which categories fold where is declared beside the op table
+(cnndsl.ops: FOLDABLE_AFTER / AFTER_HOSTS, FOLDABLE_BEFORE / BEFORE_HOSTS)."""
+from __future__ import annotations
+
+from ..ir import Frame, Graph, Node
+from ..ops import AFTER_HOSTS, BEFORE_HOSTS, FOLDABLE_AFTER, FOLDABLE_BEFORE, Category
+
+DRAWN_FRAMES = {"block", "repeat"}  # residual, dense, merge, branch: their shape is in the edges
+Fold = tuple[str, str]  # (host node id, "after" | "before")
+
+
+def fold_map(graph: Graph, skip: int = 0) -> dict[str, Fold]:
+    """node id -> (host node id, "after" | "before") for every layer drawn inside another's box.
+
+    A layer folds only along a plain chain (one input, one user) and only inside the same block
+    use or copy, so folding never hides a branch or moves a layer across a cluster border. Where a
+    layer could go either way (conv -> bn -> relu -> conv), it goes with the layer written in the
+    same place: a unit `bn -> relu -> conv` expands `3x3:32` into three nodes with one span, so
+    DenseNet's pre-activation reads "bn, relu > conv 3x3, 32"; otherwise it follows the layer before.
+    """
+    return _Folding(graph, skip).run()
+
+
+class _Folding:
+    def __init__(self, graph: Graph, skip: int):
+        self.g, self.skip = graph, skip
+
+    def run(self) -> dict[str, Fold]:
+        folded: dict[str, Fold] = {}
+        for n in self.g.ops():
+            if len(n.inputs) != 1:
+                continue
+            after = self.back(n) if n.opdef.category in FOLDABLE_AFTER else None  # what n feeds does not matter
+            before = self.forward(n) if n.opdef.category in FOLDABLE_BEFORE and self.plain(n) else None
+            if before is not None and (after is None or (before.span == n.span and after.span != n.span)):
+                folded[n.id] = (before.id, "before")
+            elif after is not None:
+                folded[n.id] = (after.id, "after")
+        return self.in_one_piece(folded)
+
+    def in_one_piece(self, folded: dict[str, Fold]) -> dict[str, Fold]:
+        """A chain must stay in one piece: conv1 -> bn -> relu -> conv2 with bn before conv2 but relu
+        after conv1 would draw them in the wrong order. Such a layer is drawn as a box of its own."""
+        for n in self.g.ops():
+            if folded.get(n.id, ("", ""))[1] == "after":
+                p = n.inputs[0]
+                if p != folded[n.id][0] and folded.get(p) != folded[n.id]:
+                    del folded[n.id]
+        for n in reversed(list(self.g.ops())):
+            if folded.get(n.id, ("", ""))[1] == "before":
+                u = self.g.users(n.id)[0]
+                if u != folded[n.id][0] and folded.get(u) != folded[n.id]:
+                    del folded[n.id]
+        return folded
+
+    def back(self, n: Node) -> Node | None:
+        """The conv/linear/merge that n follows through a plain chain."""
+        p = self.g[n.inputs[0]]
+        while self.plain(p) and _cat(p) in FOLDABLE_AFTER and self.box(p) == self.box(n):
+            p = self.g[p.inputs[0]]
+        ok = _cat(p) in AFTER_HOSTS and len(self.g.users(p.id)) == 1 and self.box(p) == self.box(n)
+        return p if ok else None
+
+    def forward(self, n: Node) -> Node | None:
+        """The conv/linear that n leads into through a plain chain."""
+        u = self.g[self.g.users(n.id)[0]]
+        while self.plain(u) and _cat(u) in FOLDABLE_BEFORE and self.box(u) == self.box(n):
+            u = self.g[self.g.users(u.id)[0]]
+        ok = _cat(u) in BEFORE_HOSTS and len(u.inputs) == 1 and self.box(u) == self.box(n)
+        return u if ok else None
+
+    def box(self, n: Node) -> tuple[Frame, ...]:
+        return tuple(f for f in n.scope[self.skip:] if f.kind in DRAWN_FRAMES)
+
+    def plain(self, n: Node) -> bool:
+        return n.kind == "op" and len(n.inputs) == 1 and len(self.g.users(n.id)) == 1
+
+
+def _cat(n: Node) -> Category | None:
+    return n.opdef.category if n.kind == "op" else None
