@@ -13,7 +13,6 @@ import torch
 from torch import nn
 
 
-
 class WeightMismatch(ValueError):
     pass
 
@@ -71,7 +70,8 @@ def load_torchvision(network: nn.Module, model: nn.Module) -> nn.Module:
             shapes = {k: tuple(v.shape) for k, v in mine.items()}
             other_shapes = {k: tuple(v.shape) for k, v in other.items()}
             if shapes != other_shapes:
-                raise WeightMismatch(f"`{our_name}` {shapes} does not match torchvision's `{their_name}` {other_shapes}")
+                raise WeightMismatch(
+                    f"`{our_name}` {shapes} does not match torchvision's `{their_name}` {other_shapes}")
             our.load_state_dict(other)
     return network
 

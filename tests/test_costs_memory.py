@@ -17,8 +17,8 @@ import pytest
 import torch
 
 import cnndsl
-from cnndsl.views.report import build_report
 from cnndsl.measure import live_bytes_per_layer, saved_tensor_bytes
+from cnndsl.views.report import build_report
 from costs_snippets import FIRE, MIX
 
 ARCHS = Path(__file__).resolve().parents[1] / "archs"

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 import cnndsl
-from cnndsl.lower.runtime import DropPath, Join  # the classes the generated source copies
+from cnndsl.lower.runtime import DropPath  # the classes the generated source copies
 
 ARCHS = Path(__file__).resolve().parents[1] / "archs"
 

@@ -15,11 +15,11 @@ from typing import Any
 from .. import ast
 from ..diagnostics import CnnDslError, Note, did_you_mean, error
 from ..ir import Graph, Node
+from ..rewrite import rewrite
 from ..source import SOURCES
 from . import body
 from .context import Context
 from .program import Program
-from ..rewrite import rewrite
 from .schedules import resolve_schedules
 from .units import Units
 from .values import Env, Evaluator, show

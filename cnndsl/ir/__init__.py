@@ -97,7 +97,7 @@ class Graph:
 
     def bypass(self, node_id: str) -> None:
         """Drop a layer that returns its first input (a rewrite): its users read that input instead."""
-        node, source = self._nodes[node_id], self._nodes[node_id].inputs[0]
+        source = self._nodes[node_id].inputs[0]
         for user in self.users(node_id):
             self._nodes[user].inputs = [source if i == node_id else i for i in self._nodes[user].inputs]
             self.nx.add_edge(source, user)

@@ -58,7 +58,7 @@ def _inlinable(inst: Instance, k: int, outs: list[Ref]) -> bool:
 def _last_reads(inst: Instance, inline: set[int], outs: list[Ref]) -> dict[Ref, int]:
     """For each value, the statement that reads it last (an inlined item's reads happen in the
     statement of the item it is inlined into)."""
-    root = {}
+    root: dict[int, int] = {}
     for k in reversed(range(len(inst.items))):
         root[k] = k if k not in inline else root[k + 1]
     last: dict[Ref, int] = {}
@@ -112,9 +112,9 @@ def _targets(st: _State, item: Item, k: int, dying: list[str]) -> list[str]:
     if chosen is not None and count == 1:
         return [_fresh(st, chosen, [])]
     branch = _branch_name(st.inst, item)
-    reuse = [v for v in dying if st.holder[v] != ("in",)] + ([] if branch else [v for v in dying if st.holder[v] == ("in",)])
-    if branch and reuse and not reuse[0].startswith(branch):
-        reuse = []
+    held = [v for v in dying if st.holder[v] != ("in",)]  # a local whose value dies here: reuse it
+    given = [v for v in dying if st.holder[v] == ("in",)]  # the block's input: the caller holds it anyway
+    reuse = [v for v in held if v.startswith(branch)] if branch else held + given
     names = reuse[:count]
     while len(names) < count:
         names.append(_fresh(st, branch or "y", names))

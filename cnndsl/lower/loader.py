@@ -37,7 +37,7 @@ def load_source(source: str) -> types.ModuleType:
     exec(compile(source, filename, "exec", dont_inherit=True), module.__dict__)  # noqa: S102 - checked above
     for value in list(module.__dict__.values()):
         if isinstance(value, type) and value.__module__ == name:
-            value.__reduce_ex__ = _reduce_ex  # type: ignore[method-assign]
+            value.__reduce_ex__ = _reduce_ex  # type: ignore[method-assign,assignment]
             value._cnndsl_source = source  # type: ignore[attr-defined]
     sys.modules[name] = module
     return module

@@ -72,8 +72,9 @@ class _Columns:
             return None  # floats: a tuple of the exact values, never a rounded progression
         starts = [c[0] for c in columns]
         steps = [c[1] - c[0] if len(c) > 1 else None for c in columns]
-        if any(any(v != a + d * j for j, v in enumerate(c)) for c, a, d in zip(columns, starts, steps) if d is not None):
-            return None
+        for c, a, d in zip(columns, starts, steps):
+            if d is not None and any(v != a + d * j for j, v in enumerate(c)):
+                return None
         a, d = self.scalar(role, starts), self.scalar(role + "_step", [0 if s is None else s for s in steps])
         if d.is_literal and d.value == 0:
             return a
@@ -106,8 +107,9 @@ def fit(column: list[Any], atoms: list[dict[str, Any]], order: list[str]) -> Exp
         return None
     for name in order:
         col = [a.get(name) for a in atoms]
-        if all(isinstance(v, int) and not isinstance(v, bool) for v in col):
-            found = _relation(name, col, column)
+        ints = [v for v in col if isinstance(v, int) and not isinstance(v, bool)]
+        if len(ints) == len(col):
+            found = _relation(name, ints, column)
             if found is not None:
                 return found
     return None

@@ -151,7 +151,7 @@ def _wire(graph: Graph, inst: Instance) -> None:
 
 
 def output_refs(inst: Instance) -> list[Ref]:
-    refs = {}
+    refs: dict[str, Ref] = {}
     for k, item in enumerate(inst.items):
         if item.node is not None:
             refs[item.node.id] = ("item", k)
@@ -238,7 +238,7 @@ def _renumber(items: list[Item]) -> list[Item]:
 # ---------------------------------------------------------------------------- signatures
 def sign(inst: Instance) -> tuple[Any, ...]:
     """The structure of an instance with every number left out (its children are signed already)."""
-    parts = []
+    parts: list[tuple[Any, ...]] = []
     for item in inst.items:
         if item.child is not None:
             parts.append(("child", item.name, item.child.sig, tuple(item.inputs)))
@@ -246,9 +246,10 @@ def sign(inst: Instance) -> tuple[Any, ...]:
             parts.append(("loop", item.name, item.loop.first, item.loop.copies[0].sig, tuple(item.inputs)))
         else:
             node = item.node
-            parts.append(("op", item.name, node.op, _shape_of(item.lowering), bool(node.meta.get("inplace")),  # type: ignore[union-attr]
+            assert node is not None
+            parts.append(("op", item.name, node.op, _shape_of(item.lowering), bool(node.meta.get("inplace")),
                           tuple(item.inputs), _span_key(item.span)))
-    block = (inst.frame.defined, inst.frame.label.split("(")[0]) if inst.frame is not None else ("<network>",)
+    block = (inst.frame.defined, inst.frame.block) if inst.frame is not None else ("<network>",)
     inst.sig = (block, inst.sequential, tuple(parts), tuple(output_refs(inst)))
     return inst.sig
 

@@ -63,9 +63,9 @@ def _name_classes(graph: Graph, classes: list[Template]) -> None:
     root = classes[-1]
     root.name = class_name(graph.name, taken)
     taken.add(root.name)
-    rest = sorted(classes[:-1], key=lambda t: (t.first.frame.label.split("(")[0], -len(t.instances)))  # type: ignore[union-attr]
+    rest = sorted(classes[:-1], key=lambda t: (t.first.frame.block, -len(t.instances)))  # type: ignore[union-attr]
     for t in rest:
-        t.name = class_name(t.first.frame.label.split("(")[0], taken)  # type: ignore[union-attr]
+        t.name = class_name(t.first.frame.block, taken)  # type: ignore[union-attr]
         taken.add(t.name)
 
 
@@ -102,8 +102,7 @@ def _where(t: Template) -> str:
     frame = t.first.frame
     if frame is None or frame.defined is None:
         return comment(f"network {t.name}")
-    name = frame.label.split("(")[0]
-    return comment(f"block {name}, {display_path(frame.defined.file)}:{frame.defined.line}")
+    return comment(f"block {frame.block}, {display_path(frame.defined.file)}:{frame.defined.line}")
 
 
 def _init_lines(t: Template, k: int, item: Item) -> list[str]:

@@ -6,7 +6,6 @@ client: eager, `torch.jit.script`, `torch.fx.symbolic_trace`, `torch.export`, `t
 (no Python branch on tensor data, so no graph break) and ONNX. Random draws go through
 `torch.rand` on the input's device, so seeds and devices behave as for `nn.Dropout`.
 """
-from typing import List
 
 import torch
 from torch import nn
@@ -15,7 +14,7 @@ from torch import nn
 class Sum(nn.Module):
     """The element-wise sum of three or more inputs (two are written `a + b`)."""
 
-    def forward(self, xs: List[torch.Tensor]) -> torch.Tensor:
+    def forward(self, xs: list[torch.Tensor]) -> torch.Tensor:
         out = xs[0]
         for x in xs[1:]:
             out = out + x
@@ -25,7 +24,7 @@ class Sum(nn.Module):
 class Mean(nn.Module):
     """The element-wise mean of the inputs."""
 
-    def forward(self, xs: List[torch.Tensor]) -> torch.Tensor:
+    def forward(self, xs: list[torch.Tensor]) -> torch.Tensor:
         return torch.stack(xs, 0).mean(0)
 
 
@@ -47,7 +46,7 @@ class DropPath(nn.Module):
     Evaluation: the input times `survive`, its expected value, so the full network runs.
     `rank` is the number of dimensions of one sample (3 for a CxHxW map)."""
 
-    shape: List[int]
+    shape: list[int]
 
     def __init__(self, survive: float, mode: str = "batch", rank: int = 3):
         super().__init__()
@@ -71,14 +70,14 @@ class Join(nn.Module):
     one (a random one when every draw drops), and averages those kept. `rank` is the number of
     dimensions of one sample."""
 
-    shape: List[int]
+    shape: list[int]
 
     def __init__(self, drop: float = 0.0, rank: int = 3):
         super().__init__()
         self.drop = drop
         self.shape = [-1] + [1] * (rank + 1)  # one weight per input, over the batch and the sample
 
-    def forward(self, xs: List[torch.Tensor]) -> torch.Tensor:
+    def forward(self, xs: list[torch.Tensor]) -> torch.Tensor:
         x = torch.stack(xs, 0)
         if not self.training or self.drop == 0.0:
             return x.mean(0)
@@ -94,7 +93,7 @@ class Select(nn.Module):
     """The listed channels, in order (LeNet-5's partial connection table). The index is made where
     the input is, not kept as a buffer: it is structure, and `to_empty` would wipe a buffer."""
 
-    def __init__(self, channels: List[int]):
+    def __init__(self, channels: list[int]):
         super().__init__()
         self.channels = channels
 

@@ -108,5 +108,6 @@ FLATTEN = OpDef(
 )
 
 OPS = [BN, LRN, DROPOUT, FLATTEN,
-       _activation("relu", "nn.ReLU", inplace=True), _activation("tanh", "nn.Tanh"), _activation("sigmoid", "nn.Sigmoid"),
+       _activation("relu", "nn.ReLU", inplace=True), _activation("tanh", "nn.Tanh"),
+       _activation("sigmoid", "nn.Sigmoid"),
        _activation("identity", "nn.Identity")]

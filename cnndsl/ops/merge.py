@@ -25,11 +25,11 @@ def _equal_shape(kind: str) -> Callable[[Any, list[Shape]], Shape]:
     return shape
 
 
-def one_input(a, ins) -> bool:
+def one_input(a: Any, ins: list[Shape]) -> bool:
     return len(ins) == 1
 
 
-def _add_lowering(a, ins) -> Lowering:
+def _add_lowering(a: Any, ins: list[Shape]) -> Lowering:
     # `a + b` is what a person writes (the residual add); three or more go through one module
     return Lowering(inline=" + ".join) if len(ins) == 2 else Lowering("Sum", list_input=True)
 

@@ -9,7 +9,7 @@ from .count_macs import count_macs
 from .count_other_ops import count_other_ops
 from .count_params import count_params
 from .liveness import liveness
-from .memory import DTYPES, activation_memory
+from .memory import DTYPES, activation_memory, memory_by_node
 from .receptive_field import receptive_field
 
 DEFAULT_PASSES = (count_params, count_macs, count_other_ops, count_conventions, liveness, activation_memory,
@@ -22,5 +22,5 @@ def run_passes(graph: Graph, passes: Iterable[Callable[[Graph], None]] = DEFAULT
     return graph
 
 
-__all__ = ["run_passes", "liveness", "count_params", "count_macs", "count_other_ops", "count_conventions", "activation_memory",
-           "receptive_field", "CONVENTIONS", "DTYPES", "DEFAULT_PASSES"]
+__all__ = ["run_passes", "liveness", "count_params", "count_macs", "count_other_ops", "count_conventions",
+           "activation_memory", "memory_by_node", "receptive_field", "CONVENTIONS", "DTYPES", "DEFAULT_PASSES"]

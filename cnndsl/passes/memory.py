@@ -18,29 +18,41 @@ Writes `meta["memory"] = {"output_bytes", "saved_bytes", "live_bytes"}` on op an
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from ..ir import Graph
 
 DTYPES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8}
+Size = Callable[[str], int]  # node id -> bytes of its value
 
 
-def activation_memory(graph: Graph, batch: int = 1, dtype: str = "float32") -> None:
-    """Needs the liveness pass (and count_params) first."""
+def activation_memory(graph: Graph) -> None:
+    """The pass: memory for one float32 sample into `meta["memory"]`. Needs the liveness pass
+    (and count_params) first."""
+    for node_id, memory in memory_by_node(graph).items():
+        graph[node_id].meta["memory"] = memory
+
+
+def memory_by_node(graph: Graph, batch: int = 1, dtype: str = "float32") -> dict[str, dict[str, int]]:
+    """{input or op node: {"output_bytes", "saved_bytes", "live_bytes"}} for `batch` samples of
+    `dtype`, computed from the graph without changing it."""
     itemsize = DTYPES[dtype]
-    for node in graph:
-        if node.kind != "output":
-            node.meta["memory"] = {"output_bytes": 0, "saved_bytes": 0, "live_bytes": 0}
-    size = lambda node_id: math.prod(graph[node_id].shape) * batch * itemsize  # noqa: E731
+    out = {n.id: {"output_bytes": 0, "saved_bytes": 0, "live_bytes": 0} for n in graph if n.kind != "output"}
+
+    def size(node_id: str) -> int:
+        return math.prod(graph[node_id].shape) * batch * itemsize
+
     for node_id, nbytes in _saved_for_backward(graph, batch, itemsize, size).items():
-        graph[node_id].meta["memory"]["saved_bytes"] = nbytes
-    for node in graph:
-        if node.kind != "output" and node.meta["base"][False] == node.id:
-            node.meta["memory"]["output_bytes"] = size(node.id)
+        out[node_id]["saved_bytes"] = nbytes
+    for node_id, memory in out.items():
+        if graph[node_id].meta["base"][False] == node_id:
+            memory["output_bytes"] = size(node_id)
     for node_id, nbytes in _live(graph, size).items():
-        graph[node_id].meta["memory"]["live_bytes"] = nbytes
+        out[node_id]["live_bytes"] = nbytes
+    return out
 
 
-def _saved_for_backward(graph: Graph, batch: int, itemsize: int, size) -> dict[str, int]:
+def _saved_for_backward(graph: Graph, batch: int, itemsize: int, size: Size) -> dict[str, int]:
     requires_grad = {i: False for i in graph.inputs}
     kept: dict[object, tuple[str, int]] = {}  # tensor -> (layer charged, bytes)
     for node in graph.ops():
@@ -61,7 +73,7 @@ def _saved_for_backward(graph: Graph, batch: int, itemsize: int, size) -> dict[s
     return charged
 
 
-def _live(graph: Graph, size) -> dict[str, int]:
+def _live(graph: Graph, size: Size) -> dict[str, int]:
     base = {n.id: n.meta["base"][False] for n in graph if n.kind != "output"}
     dies: dict[str, int] = {}  # base -> the last step during which some value of it is alive
     for k, b in base.items():

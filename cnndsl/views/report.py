@@ -5,9 +5,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..ir import Graph
+from ..ir import Graph, Node
 from ..ops import fmt
-from ..passes import CONVENTIONS, DTYPES, activation_memory
+from ..passes import CONVENTIONS, DTYPES, memory_by_node
 
 
 class ReceptiveField(BaseModel):
@@ -78,8 +78,8 @@ class Report(BaseModel):
 
 def build_report(graph: Graph, *, batch: int = 1, dtype: str = "float32") -> Report:
     """The report of an analysed graph; memory for `batch` samples of `dtype` (one of DTYPES)."""
-    activation_memory(graph, batch, dtype)
-    layers = [_layer(graph, n) for n in graph.ops()]
+    memory = memory_by_node(graph, batch, dtype)
+    layers = [_layer(graph, n, memory) for n in graph.ops()]
     return Report(
         network=graph.name, file=graph.source, arguments=_jsonable(graph.params),
         params=sum(layer.params for layer in layers), buffers=sum(layer.buffers for layer in layers),
@@ -89,12 +89,12 @@ def build_report(graph: Graph, *, batch: int = 1, dtype: str = "float32") -> Rep
         layers=layers,
         other_ops=_sum_dicts(layer.other_ops for layer in layers),
         conventions={name: sum(layer.conventions[name] for layer in layers) for name in CONVENTIONS},
-        memory=_memory(graph, layers, batch, dtype),
+        memory=_memory(graph, memory, batch, dtype),
         receptive_field={graph[o].meta["name"]: _rf(graph[o].meta["rf"]) for o in graph.outputs},
     )
 
 
-def _layer(graph: Graph, node) -> LayerReport:
+def _layer(graph: Graph, node: Node, memory: dict[str, dict[str, int]]) -> LayerReport:
     return LayerReport(
         name=graph.qualname(node.id), op=node.op, label=node.opdef.label(node.attrs),
         category=node.opdef.category.value,
@@ -104,7 +104,7 @@ def _layer(graph: Graph, node) -> LayerReport:
         scope=[f.label for f in node.scope if f.kind == "block"],
         attrs=node.attrs.model_dump(mode="json"),
         other_ops=node.meta["other_ops"], conventions=node.meta["conventions"],
-        memory=LayerMemory(**node.meta["memory"]), rf=_rf(node.meta["rf"]),
+        memory=LayerMemory(**memory[node.id]), rf=_rf(node.meta["rf"]),
     )
 
 
@@ -114,16 +114,17 @@ def _rf(field) -> ReceptiveField | None:
     return ReceptiveField(size=list(field.size), stride=list(field.j), start=list(field.lo), exact=field.exact)
 
 
-def _memory(graph: Graph, layers: list[LayerReport], batch: int, dtype: str) -> MemoryReport:
-    inputs = [graph[i].meta["memory"] for i in graph.inputs]
-    peak = max(layers, key=lambda layer: layer.memory.live_bytes, default=None)
+def _memory(graph: Graph, memory: dict[str, dict[str, int]], batch: int, dtype: str) -> MemoryReport:
+    inputs = [memory[i] for i in graph.inputs]
+    ops = [n.id for n in graph.ops()]
+    peak = max(ops, key=lambda n: memory[n]["live_bytes"], default=None)
     return MemoryReport(
         batch=batch, dtype=dtype, itemsize=DTYPES[dtype],
-        params_bytes=sum(layer.params for layer in layers) * DTYPES[dtype],
+        params_bytes=sum(graph[n].meta["params"] for n in ops) * DTYPES[dtype],
         input_bytes=sum(m["output_bytes"] for m in inputs),
-        training_saved_bytes=sum(m["saved_bytes"] for m in inputs) + sum(la.memory.saved_bytes for la in layers),
-        inference_peak_bytes=peak.memory.live_bytes if peak else sum(m["output_bytes"] for m in inputs),
-        inference_peak_layer=peak.name if peak else "",
+        training_saved_bytes=sum(m["saved_bytes"] for m in memory.values()),
+        inference_peak_bytes=memory[peak]["live_bytes"] if peak else sum(m["output_bytes"] for m in inputs),
+        inference_peak_layer=graph.qualname(peak) if peak else "",
     )
 
 
