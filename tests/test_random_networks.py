@@ -52,7 +52,8 @@ def check_against_pytorch(graph) -> None:
     x = torch.randn(2, *module.input_shape)
     assert sum(saved_tensor_bytes(module, x).values()) == report.memory.training_saved_bytes
     module.eval()
-    assert live_bytes_per_layer(module, graph, x) == {g.id: g.meta["memory"]["live_bytes"] for g in graph.ops()}
+    assert live_bytes_per_layer(module, graph, x) == {la.name.split(".", 1)[1]: la.memory.live_bytes
+                                                      for la in report.layers}
 
 
 def test_random_networks_agree_with_pytorch(write_arch):
