@@ -175,6 +175,12 @@ def keywords() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def terminal_patterns() -> dict[str, str]:
+    """Each named terminal's regular expression, as the grammar writes it."""
+    return {t.name: t.pattern.to_regexp() for t in _loose_lexer().terminals if not t.name.startswith("__")}
+
+
+@lru_cache(maxsize=1)
 def word_terminals() -> dict[str, str]:
     """Terminals defined by a regular expression of alternative words (MERGE, COMBINATOR), with
     the expression: words the grammar gives a meaning of their own."""
