@@ -191,6 +191,12 @@ def word_terminals() -> dict[str, str]:
     return out
 
 
+def grammar_words() -> frozenset[str]:
+    """Every word the grammar gives a meaning: reserved words and word terminals' alternatives."""
+    words = {w for pattern in word_terminals().values() for w in re.findall(r"[a-z_]+", pattern)}
+    return keywords() | words
+
+
 def lex_loosely(text: str) -> Iterator[tuple[int, str, str]]:
     """(offset, terminal, text) for every piece of `text`, whitespace and comments included, with
     the grammar's terminals and no parser: it never fails, a character no terminal matches comes
