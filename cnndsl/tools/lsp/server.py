@@ -28,7 +28,7 @@ from .features import (
     hover,
     inlay_hints,
 )
-from .symbols import SymbolTable
+from .symbols import Symbols, SymbolTable
 
 
 class ArchServer(LanguageServer):
@@ -97,7 +97,7 @@ class ArchServer(LanguageServer):
     def lines(self, uri: str) -> list[str]:
         return self.workspace.get_text_document(uri).source.split("\n")
 
-    def symbols(self, uri: str):
+    def symbols(self, uri: str) -> Symbols | None:
         document = self.workspace.get_text_document(uri)
         return self.symbol_table.symbols(path_of(uri), document.source)
 

@@ -4,6 +4,7 @@ followed as the compiler follows them (beside the file, then the standard librar
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,7 +115,7 @@ def _head(span: Span, name: str) -> Span:
     return Span(span.file, span.line, span.column, span.line, span.column + len(name))
 
 
-def _walk(obj):
+def _walk(obj: object) -> Iterator[ast.Node]:
     if isinstance(obj, tuple):
         for item in obj:
             yield from _walk(item)

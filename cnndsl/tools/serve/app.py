@@ -8,6 +8,7 @@ is killed past the time limit. Only Host headers naming this machine are served 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,7 @@ def create_app(max_body: int = 256_000, timeout: float = 10.0) -> Starlette:
     analysis, emitter = Worker(timeout), Worker(timeout * 3, memory=0)
 
     @asynccontextmanager
-    async def lifespan(app: Starlette):
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await analysis.start()
         yield
         await analysis.stop()

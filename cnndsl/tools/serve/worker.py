@@ -15,7 +15,11 @@ import resource
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the worker imports the compiler inside its functions
+    from ...diagnostics import Diagnostic
+    from ...ir import Graph
 
 ROOT = Path(__file__).resolve().parents[3]
 ARCHS = ROOT / "archs"
@@ -95,7 +99,7 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
                                               "line": None}]}
 
 
-def load(text: str, network: str | None):
+def load(text: str, network: str | None) -> Graph:
     """The graph of the editor's text, once its includes are known to stay in the zoo."""
     from ...api import analyze
     from ...diagnostics import CnnDslError
@@ -108,7 +112,7 @@ def load(text: str, network: str | None):
     return analyze(path, network=network or None)
 
 
-def refuse_includes(text: str) -> list:
+def refuse_includes(text: str) -> list[Diagnostic]:
     """An include that names anything but a file of the zoo or the standard library."""
     from ... import ast
     from ...diagnostics import Diagnostic
@@ -125,7 +129,7 @@ def _allowed(name: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z0-9_-]+\.arch", name)) and ((ARCHS / name).is_file() or (STDLIB / name).is_file())
 
 
-def diagnostic(d) -> dict[str, Any]:
+def diagnostic(d: Diagnostic) -> dict[str, Any]:
     span = d.span
     where = {} if span is None else {"file": span.file, "line": span.line, "column": span.column,
                                      "end_line": span.end_line, "end_column": span.end_column}
@@ -134,7 +138,7 @@ def diagnostic(d) -> dict[str, Any]:
             "text": d.format()}
 
 
-def results(graph, depth: int | None) -> dict[str, Any]:
+def results(graph: Graph, depth: int | None) -> dict[str, Any]:
     from ...views.diagram import Options
     from ...views.graphviz import to_dot, write_diagram
     from ...views.report import build_report
