@@ -28,7 +28,11 @@ class Client(LanguageClient):
         @self.feature(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         async def on_diagnostics(params: t.PublishDiagnosticsParams) -> None:
             async with self.changed:
-                self.published[params.uri] = (params.version, params.diagnostics)
+                # a file's diagnostics republished because another document reached it carry no
+                # version: they are still for the newest version the file had
+                old = self.published.get(params.uri, (None, ()))[0]
+                version = params.version if params.version is not None else old
+                self.published[params.uri] = (version, params.diagnostics)
                 self.changed.notify_all()
 
         @self.feature(t.WINDOW_LOG_MESSAGE)

@@ -50,7 +50,7 @@ def test_diagnostics_as_you_type_with_related_locations(tmp_path):
 
 def test_errors_in_an_included_file_go_to_that_file(tmp_path):
     lib = tmp_path / "lib.arch"
-    lib.write_text("block b(c) = 3x3:c -> rleu\n")
+    lib.write_text("block b(c) = 3x3:c -> rleu\n")  # a name error only a use of the block finds
     main = tmp_path / "main.arch"
     main.write_text('include "lib.arch"\nnetwork n : 3x8x8 = b(4)\n')
 
@@ -59,6 +59,17 @@ def test_errors_in_an_included_file_go_to_that_file(tmp_path):
         await client.diagnostics(uri, 1)
         found, = await client.diagnostics(from_fs_path(str(lib)))
         assert "rleu" in found.message and "did you mean `relu`" in found.message
+        opened = client.open(lib)  # opening the library itself keeps the error found through main.arch
+        await client.diagnostics(opened, 1)
+        found, = client.published[opened][1]
+        assert "rleu" in found.message
+        client.edit(opened, "block b(c) = 3x3:c -> (\n", 2)  # its own syntax errors come from itself
+        found = await client.diagnostics(opened, 2)
+        assert any("never closed" in d.message for d in found)
+        client.edit(opened, "block b(c) = 3x3:c -> relu\n", 3)  # fixed, unsaved: main.arch is checked again
+        assert await client.diagnostics(opened, 3) == ()
+        await asyncio.sleep(0.5)
+        assert client.published[uri][1] == () and client.published[opened][1] == ()
     session(body)
 
 
@@ -77,6 +88,7 @@ def test_hover_on_a_layer_and_on_a_block_use():
         text = use.contents.value
         assert "block `stage`" in text and "512x28x28 | 1024x14x14" in text and "| 6 |" not in text
         blocks = client.open(STD / "resnet_blocks.arch")  # a library file: hovered through resnet.arch
+        assert await client.diagnostics(blocks, 1) == ()  # blocks without a network are no error
         lines = (STD / "resnet_blocks.arch").read_text().splitlines()
         row = next(i for i, line in enumerate(lines) if "3x3:width/s" in line)
         inner = await client.hover(blocks, row, lines[row].index("3x3:width/s") + 1)

@@ -46,6 +46,13 @@ class ArchServer(LanguageServer):
         path = path_of(uri)
         SOURCES.set_unsaved(path, text)  # other documents that include this one see the edit
         self.versions[uri] = version
+        self._schedule(uri, path, version)
+        for other, analysis in list(self.latest.items()):  # open documents that include this one
+            if other != uri and other in self.versions and any(
+                    real_path(f).resolve() == path.resolve() for f in analysis.files_reached):
+                self._schedule(other, path_of(other), self.versions[other])
+
+    def _schedule(self, uri: str, path: Path, version: int) -> None:
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self.worker, self._check, uri, path, version)
         future.add_done_callback(lambda f: self._checked(uri, f.result()) if not f.cancelled() else None)
