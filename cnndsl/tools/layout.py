@@ -31,6 +31,9 @@ ARROWS = ("|", "->", "<-")  # loosest first: a long chain breaks at the loosest 
 BODY_RULES = {"stmt_body", "if_stmt", "else_block"}  # braces around statements (others: dictionaries)
 STATEMENT_RULES = {"include", "unit_decl", "block_def", "network_def", "let_stmt", "output_stmt", "if_stmt",
                    "else_block"}  # a line starting with one of these starts no chain
+# A line starting with a token of these rules lines up with its statement, not as a continuation
+# (`else` on a line of its own, once the grammar allows it).
+STATEMENT_CONTINUATIONS = {"else_block"}
 BODY_EQUALS = {"expr_body", "unit_decl"}  # `block b(c) =`: a long line breaks after it
 ANY = None
 LAYER_LITERALS = {"unit_layer", "name_layer"}
@@ -227,7 +230,7 @@ class _Layout:
         if b is None:
             if _is_closer(first) and not content:
                 return stmt - STEP
-            if brk in ("stmt", "first"):
+            if brk in ("stmt", "first") or first.rule in STATEMENT_CONTINUATIONS:
                 return stmt
             if first.text in ARROWS and self.chain_column is not None:
                 return self.chain_column
