@@ -24,6 +24,16 @@ class SourceRegistry:
 
     def __init__(self) -> None:
         self._texts: dict[str, str] = {}
+        self._unsaved: dict[str, str] = {}  # resolved path -> an editor's text of it
+
+    def set_unsaved(self, path: Path, text: str | None) -> None:
+        """What an editor holds for `path` and has not saved: `read` returns it instead of the
+        file (the language server, the playground); None forgets it."""
+        key = str(path.resolve())
+        if text is None:
+            self._unsaved.pop(key, None)
+        else:
+            self._unsaved[key] = text
 
     def add(self, name: str, text: str) -> None:
         self._texts[name] = text
@@ -36,7 +46,9 @@ class SourceRegistry:
         return lines[lineno - 1] if 0 < lineno <= len(lines) else ""
 
     def read(self, path: Path, display: str) -> str:
-        text = path.read_text(encoding="utf-8")
+        text = self._unsaved.get(str(path.resolve())) if self._unsaved else None
+        if text is None:
+            text = path.read_text(encoding="utf-8")
         self.add(display, text)
         return text
 
