@@ -1,41 +1,22 @@
 """Every zoo file compiles to a module that runs forward and backward on a batch of 2.
 
-Inputs are the smallest convenient ones the network accepts (adaptive pooling or global average
-pooling before the classifier makes the image size free): a forward and backward pass exercises the
-same layers on fewer pixels. Networks whose classifier fixes the input size keep their own.
-Networks of more than 40M parameters run on the meta device: materialising and initialising their
-weights would cost seconds each and prove nothing more about the graph; the torchvision output
-tests (test_zoo_torchvision.py) run such networks on real numbers.
+Inputs are the smallest convenient ones the network accepts (tests/zoo.py). Networks of more than
+40M parameters run on the meta device: materialising and initialising their weights would cost
+seconds each and prove nothing more about the graph; the torchvision output tests
+(test_zoo_torchvision.py) run such networks on real numbers.
 """
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 import torch
 
 import cnndsl
 from cnndsl.lower import to_module
+from zoo import FILES, META_ABOVE, small_input
 
-ARCHS = sorted((Path(__file__).resolve().parents[1] / "archs").glob("*.arch"))
-CIFAR = ("_cifar", "preact_resnet", "wrn", "resnext29", "resnet110_sd", "nin")
-OWN_SIZE = {"lenet5", "fractalnet", "alexnet2012", "zfnet"}  # a classifier after flatten fixes the size
-META_ABOVE = 40_000_000
-
+ARCHS = FILES
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-def small_input(name: str):
-    if name in OWN_SIZE:
-        return None
-    if name.startswith("inception"):
-        return (3, 75, 75)  # Inception-v3's smallest
-    if name.startswith("vgg"):
-        return (3, 32, 32)
-    if any(tag in name for tag in CIFAR):
-        return (3, 8, 8)  # three stages of 8, 4 and 2 pixels
-    return (3, 64, 64)
 
 
 @pytest.mark.parametrize("arch", ARCHS, ids=lambda p: p.stem)
