@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from lsp_client import Client
+from lsp_client import Client  # noqa: E402 - tests/ is on the path from here on
 
 
 async def recheck_times(client: Client, n: int) -> list[float]:
@@ -65,7 +65,8 @@ async def main(n: int) -> None:
         layer = await hover_times(client, blocks, line, blocks.read_text().splitlines()[line].index("3x3:width") + 1, n)
         resnet = ROOT / "archs" / "resnet.arch"
         use_line = next(i for i, text in enumerate(resnet.read_text().splitlines()) if "stage(b, 256" in text)
-        use = await hover_times(client, resnet, use_line, resnet.read_text().splitlines()[use_line].index("stage") + 1, n)
+        column = resnet.read_text().splitlines()[use_line].index("stage") + 1
+        use = await hover_times(client, resnet, use_line, column, n)
     finally:
         await client.finish()
     print(f"{'':<46} {'median ms':>9} {'worst ms':>9} {'runs':>5}")

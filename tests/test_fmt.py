@@ -201,6 +201,7 @@ def test_cli_check_diff_and_write(tmp_path, capsys):
 
 
 def test_stdin_to_stdout():
-    done = subprocess.run([sys.executable, "-m", "cnndsl", "fmt", "-"], check=False, input="let  x=1\n", capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "cnndsl", "fmt", "-"], check=False, input="let  x=1\n",
+                          capture_output=True,
                           text=True, cwd=ROOT, timeout=60)
     assert (done.returncode, done.stdout) == (0, "let x = 1\n")

@@ -88,7 +88,8 @@ def test_textmate_grammar_covers_every_zoo_line():
             assert re.sub(r"\s", "", covered) == re.sub(r"\s", "", line), (path.name, line)
     scopes = dict(_scopes(grammar, "network n : 3x32x32 = conv3x3:16 -> residual<3x3:c> p=1 # c"))
     assert scopes["3x32x32"].startswith("constant.numeric.dims") and scopes["# c"].startswith("comment")
-    assert scopes["residual"].startswith("support.function.builtin") and scopes["->"].startswith("keyword.operator.arrow")
+    assert scopes["residual"].startswith("support.function.builtin")
+    assert scopes["->"].startswith("keyword.operator.arrow")
 
 
 def test_vscode_extension_points_at_its_files():
@@ -99,4 +100,5 @@ def test_vscode_extension_points_at_its_files():
     for path in (language["configuration"], grammar["path"], package["main"]):
         assert (VSCODE / path).is_file(), path
     json.loads((VSCODE / "language-configuration.json").read_text())
-    assert package["contributes"]["configuration"]["properties"]["cnndsl.server.command"]["default"] == ["cnndsl", "lsp"]
+    properties = package["contributes"]["configuration"]["properties"]
+    assert properties["cnndsl.server.command"]["default"] == ["cnndsl", "lsp"]

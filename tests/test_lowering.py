@@ -81,8 +81,10 @@ def test_the_emitted_file_imports_with_only_torch(tmp_path):
     code = ("import sys; sys.modules['cnndsl'] = None\n"
             "import torch, googlenet, fractalnet, lenet5, resnet110_sd\n"
             "with torch.device('meta'):\n"
-            "    for m in (googlenet.Googlenet(), fractalnet.Fractalnet(), lenet5.Lenet5(), resnet110_sd.Resnet110Sd()):\n"
-            "        print(type(m).__name__, len(m(torch.empty(1, *m.input_shape)) if len(m.output_names) > 1 else [0]))\n")
+            "    nets = googlenet.Googlenet(), fractalnet.Fractalnet(), lenet5.Lenet5(), resnet110_sd.Resnet110Sd()\n"
+            "    for m in nets:\n"
+            "        y = m(torch.empty(1, *m.input_shape))\n"
+            "        print(type(m).__name__, len(y) if len(m.output_names) > 1 else 1)\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["Googlenet", "3", "Fractalnet", "1", "Lenet5", "1", "Resnet110Sd", "1"]
@@ -210,6 +212,7 @@ def test_an_invalid_parameter_is_a_located_error_not_a_torch_error():
 
 def test_the_weight_loader_names_the_layers_that_disagree():
     import torchvision
+
     from cnndsl.weights import WeightMismatch, load_torchvision
     with pytest.raises(WeightMismatch, match=r"stage.*layer"):
         load_torchvision(cnndsl.load(ARCHS / "resnet34.arch"), torchvision.models.resnet18())

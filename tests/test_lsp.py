@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from lsp_client import ROOT, Client
 from lsprotocol import types as t
 from pygls.uris import from_fs_path, to_fs_path
+
+from lsp_client import ROOT, Client
 
 ARCHS = ROOT / "archs"
 STD = ROOT / "cnndsl" / "stdlib"

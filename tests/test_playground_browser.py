@@ -9,6 +9,7 @@ import os
 import shutil
 
 import pytest
+
 from playground_server import playground
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -8,6 +8,7 @@ import sys
 import urllib.request
 
 import pytest
+
 from playground_server import ROOT, playground, post
 
 SMALL = "network n : 3x32x32 =\n  3x3:16 -> gap -> fc:10\n"

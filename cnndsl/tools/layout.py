@@ -99,7 +99,7 @@ def _split_trivia(trivia: str, at_start: bool) -> tuple[str, list[str | None]]:
     (comment lines and blank lines)."""
     parts = trivia.split("\n")
     first, middle = ("", parts[:-1]) if at_start else (parts[0], parts[1:-1])
-    return first, [(comments(p) or [None])[0] for p in middle]
+    return first, [next(iter(comments(p)), None) for p in middle]
 
 
 def _attach_comment(line: _Line, trailing: str) -> None:
@@ -343,7 +343,8 @@ def _chain(groups: list[list[_Out]]) -> list[list[_Out]]:
     """Neighbouring groups whose comment columns are within ALIGN_SLACK, joined."""
     out: list[list[_Out]] = []
     for group in groups:
-        if out and abs(group[0].comment_column - out[-1][-1].comment_column) <= ALIGN_SLACK:
+        here, there = group[0].comment_column, out[-1][-1].comment_column if out else None
+        if here is not None and there is not None and abs(here - there) <= ALIGN_SLACK:
             out[-1].extend(group)
         else:
             out.append(list(group))

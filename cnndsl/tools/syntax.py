@@ -73,7 +73,7 @@ class _Tee(NewlineFilter):
 
         for tok in super().process(record(stream)):
             if tok.type == NEWLINE:
-                self.kept.add(tok.start_pos)
+                self.kept.add(_pos(tok.start_pos))
             yield tok
 
 
@@ -111,7 +111,7 @@ def _leaf_rules(tree: Tree) -> Iterator[tuple[int, str]]:
             if isinstance(child, Tree):
                 stack.append(child)
             elif isinstance(child, Token):
-                yield child.start_pos, str(node.data)
+                yield _pos(child.start_pos), str(node.data)
 
 
 def _build_scan(text: str, source: str, seen: list[Token], kept: set[int], rules: dict[int, str]) -> Scan:
@@ -125,13 +125,14 @@ def _build_scan(text: str, source: str, seen: list[Token], kept: set[int], rules
             continue
         raw = str(tok)
         word = raw.rsplit("\n", 1)[-1].lstrip(" \t\f")  # an arrow terminal swallows lines before it
-        start = tok.end_pos - len(word)
+        end = _pos(tok.end_pos)
+        start = end - len(word)
         trivia = source[cursor:start]
         line, column = lines.position(start)
-        out.lexemes.append(Lexeme(tok.type, word, start, tok.end_pos, line, column, rules.get(tok.start_pos)))
+        out.lexemes.append(Lexeme(tok.type, word, start, end, line, column, rules.get(_pos(tok.start_pos))))
         out.trivia.append(trivia)
         out.breaks.append(_break_kind(trivia, newline_kept, newline_dropped, "\n" in raw))
-        cursor, newline_kept, newline_dropped = tok.end_pos, False, False
+        cursor, newline_kept, newline_dropped = end, False, False
     out.trivia.append(source[cursor:-1])
     return out
 
@@ -197,6 +198,12 @@ def grammar_words() -> frozenset[str]:
     return keywords() | words
 
 
+def _pos(offset: int | None) -> int:
+    """Lark types token positions as optional; the lexers here always set them."""
+    assert offset is not None
+    return offset
+
+
 def lex_loosely(text: str) -> Iterator[tuple[int, str, str]]:
     """(offset, terminal, text) for every piece of `text`, whitespace and comments included, with
     the grammar's terminals and no parser: it never fails, a character no terminal matches comes
@@ -205,10 +212,10 @@ def lex_loosely(text: str) -> Iterator[tuple[int, str, str]]:
     while pos <= len(text):
         try:
             for tok in _loose_lexer().lex(text[pos:], dont_ignore=True):
-                yield from _split_swallowed(pos + tok.start_pos, tok.type, str(tok))
+                yield from _split_swallowed(pos + _pos(tok.start_pos), tok.type, str(tok))
             return
         except UnexpectedCharacters as exc:
-            pos += exc.pos_in_stream
+            pos += _pos(exc.pos_in_stream)
             yield pos, "ERROR", text[pos]
             pos += 1
 

@@ -120,8 +120,8 @@ class Analysis:
 def _lines_of(node: Node, file: str) -> list[tuple[int, Any]]:
     """The lines of `file` a node belongs to: where it is written and where blocks it sits in
     are used; each with the block use around it, so that each use has its own shape."""
-    found = []
-    outer = None
+    found: list[tuple[int, Any]] = []
+    outer: Any = None
     for depth, frame in enumerate(node.scope):
         if frame.kind == "block" and frame.use.file == file:
             found.append((frame.use.end_line, node.scope[:depth]))

@@ -2,6 +2,8 @@
 diagnostics, hover, inlay hints, definitions, completions and document symbols."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -79,7 +81,7 @@ def _row(nodes: list[Node]) -> tuple[str, str, str, str]:
     return shape_text(last.meta.get("shape", ())), f"{params:,}", f"{macs:,}", rf_text(last) or "-"
 
 
-def _table(rows: list[tuple[str, ...]], head: tuple[str, ...]) -> list[str]:
+def _table(rows: Sequence[tuple[str, ...]], head: tuple[str, ...]) -> list[str]:
     distinct = list(dict.fromkeys(rows))
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     out += ["| " + " | ".join(r) + " |" for r in distinct[:MAX_ROWS]]
@@ -103,6 +105,7 @@ def use_hover(uses: list[Use]) -> str:
     rows = []
     for use in uses:
         graph, nodes = use.graph, use.nodes
+        assert graph is not None
         entry = graph[nodes[0].inputs[0]] if nodes and nodes[0].inputs else None
         shape_in = shape_text(entry.meta.get("shape", ())) if entry is not None else "?"
         ops = [n for n in nodes if n.kind == "op"]
