@@ -216,3 +216,12 @@ def test_the_weight_loader_names_the_layers_that_disagree():
     from cnndsl.weights import WeightMismatch, load_torchvision
     with pytest.raises(WeightMismatch, match=r"stage.*layer"):
         load_torchvision(cnndsl.load(ARCHS / "resnet34.arch"), torchvision.models.resnet18())
+
+
+def test_the_docs_show_the_emitted_resnet50_as_it_is(monkeypatch):
+    root = ARCHS.parent
+    monkeypatch.chdir(root)  # the source names the file as it was given: archs/resnet50.arch
+    source = generate(cnndsl.analyze(Path("archs/resnet50.arch")))[0]
+    example = (root / "docs" / "examples" / "resnet50.py").read_text()
+    assert example == source, "regenerate: cnndsl compile archs/resnet50.arch --emit python -o docs/examples/resnet50.py"
+    assert "```python\n" + example + "```" in (root / "docs" / "lowering.md").read_text()
