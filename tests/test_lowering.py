@@ -223,5 +223,6 @@ def test_the_docs_show_the_emitted_resnet50_as_it_is(monkeypatch):
     monkeypatch.chdir(root)  # the source names the file as it was given: archs/resnet50.arch
     source = generate(cnndsl.analyze(Path("archs/resnet50.arch")))[0]
     example = (root / "docs" / "examples" / "resnet50.py").read_text()
-    assert example == source, "regenerate: cnndsl compile archs/resnet50.arch --emit python -o docs/examples/resnet50.py"
+    # to regenerate: cnndsl compile archs/resnet50.arch --emit python -o docs/examples/resnet50.py
+    assert example == source
     assert "```python\n" + example + "```" in (root / "docs" / "lowering.md").read_text()
