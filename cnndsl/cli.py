@@ -155,6 +155,18 @@ def _print_error(exc: CnnDslError, args: argparse.Namespace) -> None:
     print(exc.format(color=use_color(getattr(args, "color", "auto"))), file=sys.stderr)
 
 
+def _print_warnings(graphs: list[Any], args: argparse.Namespace) -> None:
+    """Warnings (a layer whose result reaches no output) never fail a command; each is said once."""
+    color = use_color(getattr(args, "color", "auto"))
+    seen: set[str] = set()
+    for graph in graphs:
+        for warning in graph.warnings:
+            text = warning.format(color)
+            if text not in seen:
+                seen.add(text)
+                print(text, file=sys.stderr)
+
+
 def _graph_args(args: argparse.Namespace) -> dict[str, Any]:
     """`--input`, `--network` and `-D` as the API's keywords; network parameters go in `params=`,
     so a parameter named `input` or `network` cannot collide with them."""
@@ -175,6 +187,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             _print_error(exc, args)
             failed += 1
             continue
+        _print_warnings(graphs, args)
         summary = ", ".join(f"{g.name}: {len(list(g.ops())):,} layers, {sum(n.meta['params'] for n in g.ops()):,} "
                             f"params" for g in graphs)
         print(f"{f}: ok ({summary})")
@@ -188,6 +201,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     if diagram:
         _check_diagram_target(diagram)
     graph = analyze(args.file, **_graph_args(args))
+    _print_warnings([graph], args)
     report = build_report(graph, batch=args.batch, dtype=args.dtype)
     if diagram:
         _write_diagram(graph, args, diagram)

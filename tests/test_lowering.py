@@ -226,3 +226,14 @@ def test_the_docs_show_the_emitted_resnet50_as_it_is(monkeypatch):
     # to regenerate: cnndsl compile archs/resnet50.arch --emit python -o docs/examples/resnet50.py
     assert example == source
     assert "```python\n" + example + "```" in (root / "docs" / "lowering.md").read_text()
+
+
+def test_layers_that_reach_no_output_are_left_out_with_a_warning(write_arch, capsys):
+    from cnndsl.cli import main
+    path = write_arch("network n : 3x8x8 {\n  3x3:4 as a\n  a -> relu -> conv3x3:2 as unused\n  a -> gap -> fc:2\n}\n")
+    graph = cnndsl.analyze(path)
+    assert [n.op for n in graph.ops()] == ["conv", "relu", "gap", "flatten", "fc"]  # the unit's conv and relu
+    assert main(["check", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert re.search(r":3:16: warning: the result of `conv2` reaches no output of `n`, so it and the 1 layer", err)
+    assert sum(p.numel() for p in cnndsl.load(path).parameters()) == cnndsl.report(path).params == 122
