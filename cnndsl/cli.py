@@ -242,7 +242,7 @@ COMMANDS = {"check": cmd_check, "compile": cmd_compile, "summary": cmd_compile, 
 
 # Commands that live in modules of their own: each has `register(subparsers) -> {name: handler}`, and
 # imports what it needs (torch, pygls, ...) inside its handlers, so `cnndsl check` stays light.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("cnndsl.train.cli",)
 
 if __name__ == "__main__":
     sys.exit(main())
