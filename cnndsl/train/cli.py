@@ -31,8 +31,9 @@ def register(sub: Any) -> dict[str, Callable[[argparse.Namespace], int]]:
     g = p.add_argument_group("recipe (defaults: docs/training.md)")
     g.add_argument("--epochs", type=_count, help="default: 30 below 10k training images, 182 below 200k, else 90")
     g.add_argument("--batch-size", type=_count, help="global batch, all processes together (default: 128, or 256 "
-                                                     "for inputs over 64 px, halved while an epoch has < 64 steps)")
-    g.add_argument("--lr", type=float, help="initial learning rate (default: 0.1 x batch / 256)")
+                                                     "for inputs over 64 px, halved while an epoch has < 32 steps)")
+    g.add_argument("--lr", type=float, help="initial learning rate (default: 0.1 x batch / 256 with batch norm, "
+                                            "0.01 x batch / 128 without)")
     g.add_argument("--momentum", type=float, help="SGD momentum (default 0.9)")
     g.add_argument("--weight-decay", type=float, help="L2 weight decay (default 1e-4)")
     g.add_argument("--schedule", choices=SCHEDULES, help="step: lr/10 at 50%% and 75%%; cosine; plateau: lr/10 "

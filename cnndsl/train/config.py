@@ -20,9 +20,13 @@ SCHEDULES = ("step", "cosine", "plateau")
 MOMENTUM = 0.9
 WEIGHT_DECAY = 1e-4
 STEP_MILESTONES = (0.5, 0.75)
-# Goyal et al. 2017 ("Accurate, Large Minibatch SGD"), Sec. 2.1: lr = 0.1 * batch / 256.
-BASE_LR, BASE_BATCH = 0.1, 256
-MIN_STEPS_PER_EPOCH = 64  # below this a small dataset gets smaller batches (docs/training.md)
+# The learning rate scales linearly with the batch (Goyal et al. 2017, "Accurate, Large Minibatch
+# SGD", Sec. 2.1): with batch norm from He et al.'s 0.1 for 256 images (Sec. 3.4); without it from
+# Krizhevsky et al. 2012's 0.01 for 128 (Sec. 5), since batch norm is what allows the higher rate
+# (Ioffe & Szegedy 2015, Sec. 3.3).
+BN_LR, BN_BATCH = 0.1, 256
+PLAIN_LR, PLAIN_BATCH = 0.01, 128
+MIN_STEPS_PER_EPOCH = 32  # below this a small dataset gets smaller batches (docs/training.md)
 
 
 @dataclass
@@ -105,7 +109,7 @@ def default_batch_size(n_train: int, side: int) -> int:
     """256 for ImageNet-sized inputs (He et al. 2016, Sec. 3.4), 128 for small ones (Sec. 4.2),
     halved until an epoch has at least MIN_STEPS_PER_EPOCH steps, so that a small dataset still
     sees enough updates."""
-    batch = BASE_BATCH if side > 64 else 128
+    batch = 256 if side > 64 else 128
     while batch > 8 and n_train // batch < MIN_STEPS_PER_EPOCH:
         batch //= 2
     return batch
@@ -121,7 +125,12 @@ def default_epochs(n_train: int) -> int:
     return 30
 
 
-def resolve(config: TrainConfig, *, n_train: int, side: int, flip_default: bool, world_size: int) -> Recipe:
+def default_lr(batch: int, batch_norm: bool) -> float:
+    return BN_LR * batch / BN_BATCH if batch_norm else PLAIN_LR * batch / PLAIN_BATCH
+
+
+def resolve(config: TrainConfig, *, n_train: int, side: int, flip_default: bool, world_size: int,
+            batch_norm: bool) -> Recipe:
     """Fill in every default. The batch size is the global one (all processes together)."""
     batch = config.batch_size or default_batch_size(n_train, side)
     if batch % world_size:
@@ -133,7 +142,7 @@ def resolve(config: TrainConfig, *, n_train: int, side: int, flip_default: bool,
             f"the training set has {n_train} images, fewer than one batch of {batch}; pass a smaller --batch-size")
     return Recipe(
         epochs=config.epochs or default_epochs(n_train), batch_size=batch,
-        lr=config.lr if config.lr is not None else BASE_LR * batch / BASE_BATCH,
+        lr=config.lr if config.lr is not None else default_lr(batch, batch_norm),
         momentum=_or(config.momentum, MOMENTUM), weight_decay=_or(config.weight_decay, WEIGHT_DECAY),
         schedule=config.schedule or "step", warmup=_or(config.warmup, 0),
         label_smoothing=_or(config.label_smoothing, 0.0), flip=_or(config.flip, flip_default),

@@ -84,7 +84,7 @@ def _train(config: TrainConfig, ctx: Context) -> TrainResult:
     if saved is not None:
         checkpoint.check_identity(saved, out / checkpoint.LAST, net)
     recipe = resolve(config, n_train=len(source.train), side=max(net.input_shape[1:]), flip_default=source.flip,
-                     world_size=ctx.world_size)
+                     world_size=ctx.world_size, batch_norm=distributed.has_batch_norm(net.module))
     train = Images(source, source.train, net.input_shape, train=True, flip=recipe.flip, seed=recipe.seed)
     val = Images(source, source.val, net.input_shape, train=False, stats=train.stats)
     pin = ctx.device.type == "cuda"
