@@ -15,7 +15,7 @@ import torch
 
 from ..cli import write_atomic
 from ..diagnostics import CnnDslError
-from .network import Network
+from .network import Network, build
 
 FORMAT = "cnndsl-train/1"
 LAST, BEST = "last.pt", "best.pt"
@@ -59,6 +59,22 @@ def check_identity(state: dict[str, Any], path: str | Path, net: Network) -> Non
         f"{path} is a checkpoint of network `{theirs['network']}` of {theirs['arch']} "
         f"({_args(theirs['params'])}), not of {net.describe()}: their tensors differ ({diff}); "
         "pass the .arch file and -D values the checkpoint was trained with")
+
+
+def build_for(state: dict[str, Any], path: str | Path, arch: str, params: dict[str, Any], *,
+              input: tuple[int, ...] | None, network: str | None, num_classes: int) -> Network:
+    """`arch` built with the parameters the checkpoint was trained with (those in `params` win),
+    and checked to be the checkpoint's network."""
+    theirs = state["identity"]
+    try:
+        net = build(arch, {**json.loads(theirs["params"]), **params}, network=network, num_classes=num_classes,
+                    input=input or tuple(theirs["input_shape"]))
+    except CnnDslError as exc:
+        raise CnnDslError.from_message(
+            f"{path} is a checkpoint of network `{theirs['network']}` of {theirs['arch']} "
+            f"({_args(theirs['params'])}); {arch} with its parameters does not compile:\n{exc.format()}") from None
+    check_identity(state, path, net)
+    return net
 
 
 def _args(params_json: str) -> str:

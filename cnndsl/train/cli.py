@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -81,12 +82,13 @@ def train_config(args: argparse.Namespace, argv: list[str] | None = None) -> Tra
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .distributed import environment_rank
     try:
+        config = train_config(args)
+        config.check()  # before torch is imported: a wrong option fails at once
         from .loop import run
-        run(train_config(args))
+        run(config)
     except CnnDslError:
-        if environment_rank() != 0:  # under torchrun every rank meets the same error: rank 0 says it
+        if os.environ.get("RANK", "0") != "0":  # under torchrun every rank meets the same error: rank 0 says it
             return 1
         raise
     return 0

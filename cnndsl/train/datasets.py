@@ -97,10 +97,11 @@ def _digits() -> Source:
 class _ArraysOnly(pickle.Unpickler):
     """CIFAR batches are pickles; a pickle can run code. Allow only what numpy arrays need."""
 
-    ALLOWED: ClassVar[set[tuple[str, str]]] = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-               ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
-               ("numpy._core.multiarray", "scalar"), ("numpy._core.numeric", "_frombuffer"),
-               ("numpy.core.numeric", "_frombuffer"), ("_codecs", "encode")}
+    ALLOWED: ClassVar[set[tuple[str, str]]] = {
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.multiarray", "scalar"), ("numpy._core.numeric", "_frombuffer"),
+        ("numpy.core.numeric", "_frombuffer"), ("_codecs", "encode")}
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in self.ALLOWED:
@@ -145,6 +146,7 @@ def _cifar(folder: Path, spec: str) -> Source:
     classes = [str(c) for c in _unpickle(folder / meta).get(key, [])] if (folder / meta).is_file() else []
     if len(classes) < count:
         classes = [str(c) for c in range(count)]
+    assert train.array is not None  # _cifar_split reads arrays
     pixels = train.array.reshape(len(train), 3, -1)
     mean = tuple(float(m) / 255 for m in pixels.mean(axis=(0, 2)))
     std = tuple(float(s) / 255 for s in pixels.std(axis=(0, 2)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 import torch.distributed as dist
@@ -15,6 +16,8 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from ..diagnostics import CnnDslError
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -34,15 +37,10 @@ class Context:
         return self.world_size > 1
 
 
-def environment_rank() -> int:
-    """This process's rank as torchrun set it (0 outside torchrun): for deciding who reports errors."""
-    return int(os.environ.get("RANK", "0"))
-
-
 def start(device: str | None) -> Context:
     """One process, or one of torchrun's: join its process group (NCCL on CUDA, gloo on CPU)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank, local = environment_rank(), int(os.environ.get("LOCAL_RANK", "0"))
+    rank, local = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
     dev = pick_device(device, local)
     if world > 1 and not dist.is_initialized():
         if dev.type == "cuda":
@@ -92,7 +90,7 @@ def all_sum(values: list[float], ctx: Context) -> list[float]:
     return t.tolist()
 
 
-def share(value: object, ctx: Context) -> object:
+def share(value: T, ctx: Context) -> T:
     """Rank 0's value on every rank (the run folder it chose)."""
     if not ctx.distributed:
         return value

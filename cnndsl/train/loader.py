@@ -169,7 +169,8 @@ def train_loader(data: Images, batch_size: int, *, rank: int, world_size: int, s
     """Each process takes every world_size-th index of one shuffled order (torch's DistributedSampler,
     also with one process), so the processes' batches together are the one-process batch. The last
     partial batch is dropped: uneven batches would weigh samples differently across processes."""
-    sampler = DistributedSampler(data, num_replicas=world_size, rank=rank, shuffle=True, seed=seed, drop_last=True)
+    sampler: DistributedSampler[int] = DistributedSampler(data, num_replicas=world_size, rank=rank, shuffle=True,
+                                                          seed=seed, drop_last=True)
     return DataLoader(data, batch_size=batch_size // world_size, sampler=sampler, drop_last=True,
                       num_workers=workers, pin_memory=pin)
 

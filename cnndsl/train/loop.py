@@ -7,7 +7,6 @@ bit-identical.
 """
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import sys
@@ -74,15 +73,16 @@ def run(config: TrainConfig) -> TrainResult:
 
 
 def _train(config: TrainConfig, ctx: Context) -> TrainResult:
-    out = Path(distributed.share(_run_folder(config) if ctx.main else None, ctx))
+    out = distributed.share(_run_folder(config) if ctx.main else Path(), ctx)
     saved = checkpoint.read(out / checkpoint.LAST) if config.resume else None
     if saved is not None:
         config = merge_resumed(config, saved["recipe"], str(out / checkpoint.LAST))
     source = open_data(config.data)
     torch.manual_seed(0 if config.seed is None else config.seed)  # the initial weights
-    net = _network(config, source, saved)
-    if saved is not None:
-        checkpoint.check_identity(saved, out / checkpoint.LAST, net)
+    net = (build(config.arch, config.params, input=config.input, network=config.network,
+                 num_classes=len(source.classes)) if saved is None else
+           checkpoint.build_for(saved, out / checkpoint.LAST, config.arch, config.params, input=config.input,
+                                network=config.network, num_classes=len(source.classes)))
     recipe = resolve(config, n_train=len(source.train), side=max(net.input_shape[1:]), flip_default=source.flip,
                      world_size=ctx.world_size, batch_norm=distributed.has_batch_norm(net.module))
     train = Images(source, source.train, net.input_shape, train=True, flip=recipe.flip, seed=recipe.seed)
@@ -145,14 +145,6 @@ def _threads(net: Network, recipe: Recipe, ctx: Context) -> int:
         return 1
     local = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
     return max(1, (os.cpu_count() or 1) // local)
-
-
-def _network(config: TrainConfig, source: Source, saved: dict[str, Any] | None) -> Network:
-    params, shape = dict(config.params), config.input
-    if saved is not None:  # the parameters it was trained with, unless given again
-        params = {**json.loads(saved["identity"]["params"]), **params}
-        shape = shape or tuple(saved["identity"]["input_shape"])
-    return build(config.arch, params, input=shape, network=config.network, num_classes=len(source.classes))
 
 
 def _setup(config: TrainConfig, ctx: Context, net: Network, recipe: Recipe, steps_per_epoch: int) -> Run:
@@ -250,7 +242,8 @@ def _save(run: Run, out: Path, config: TrainConfig, source: Source, stats: tuple
     write_metrics(out / "metrics.csv", history)
     acc = history[-1]["val_acc"]
     state = {"identity": run.net.identity(), "recipe": run.recipe.as_dict(), "data": config.data,
-             "classes": list(source.classes), "normalisation": [t.flatten().tolist() for t in stats], "epoch": history[-1]["epoch"], "model": run.model.state_dict(),
+             "classes": list(source.classes), "normalisation": [t.flatten().tolist() for t in stats],
+             "epoch": history[-1]["epoch"], "model": run.model.state_dict(),
              "optimizer": run.optimizer.state_dict(), "schedule": run.schedule.state_dict(),
              "scaler": run.scaler.state_dict(), "rng": checkpoint.rng_state(), "history": history,
              "best_acc": max(best, acc)}

@@ -3,7 +3,6 @@ and of their ensemble: the average of the members' softmax outputs (the lecture'
 Krizhevsky et al. 2012, Sec. 6, average the predictions of several CNNs)."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from . import checkpoint
 from .datasets import Source, open_data
 from .distributed import pick_device
 from .loader import Images
-from .network import build, split_outputs
+from .network import split_outputs
 
 
 @dataclass
@@ -58,10 +57,9 @@ def evaluate(arch: str | Path, checkpoints: list[str | Path], *, data: str | Non
     data = data or states[0]["data"]
     source = open_data(data)
     dev = pick_device(device, 0)
-    members, probs, labels = [], [], None
+    members, probs, labels = [], [], source.val.labels
     for path, state in zip(checkpoints, states):
-        p, labels = _predict(arch, Path(path), state, source, dict(params or {}), input, network, dev,
-                             batch_size, workers)
+        p = _predict(arch, Path(path), state, source, dict(params or {}), input, network, dev, batch_size, workers)
         probs.append(p)
         members.append(score(str(path), p, labels))
     ensemble = score(f"ensemble of {len(probs)}", np.mean(probs, axis=0), labels) if len(probs) > 1 else None
@@ -70,24 +68,21 @@ def evaluate(arch: str | Path, checkpoints: list[str | Path], *, data: str | Non
 
 def _predict(arch: str | Path, path: Path, state: dict[str, Any], source: Source, params: dict[str, Any],
              input: tuple[int, ...] | None, network: str | None, dev: torch.device, batch_size: int,
-             workers: int) -> tuple[np.ndarray, np.ndarray]:
-    """Softmax probabilities of one checkpoint on every validation image, and the labels."""
-    identity = state["identity"]
-    net = build(str(arch), {**json.loads(identity["params"]), **params},
-                input=input or tuple(identity["input_shape"]), network=network, num_classes=len(source.classes))
-    checkpoint.check_identity(state, path, net)
+             workers: int) -> np.ndarray:
+    """Softmax probabilities of one checkpoint on every validation image, in order."""
+    net = checkpoint.build_for(state, path, str(arch), params, input=input, network=network,
+                               num_classes=len(source.classes))
     net.module.load_state_dict(state["model"])
     model = net.module.to(dev).eval()
     mean, std = (torch.tensor(v, dtype=torch.float32)[:, None, None] for v in state["normalisation"])
     images = Images(source, source.val, net.input_shape, train=False, stats=(mean, std))
     loader = torch.utils.data.DataLoader(images, batch_size=batch_size, num_workers=workers)
-    out, ys = [], []
+    out = []
     with torch.no_grad():
-        for x, y in loader:
+        for x, _ in loader:
             logits, _ = split_outputs(model(x.to(dev)), net)
             out.append(torch.softmax(logits.double(), 1).cpu())
-            ys.append(y)
-    return torch.cat(out).numpy(), torch.cat(ys).numpy()
+    return torch.cat(out).numpy()
 
 
 def score(name: str, probs: np.ndarray, labels: np.ndarray) -> Scores:
