@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import pickle
+import shutil
+from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -24,7 +27,7 @@ from cnndsl.train.loader import Images, resized_crop_box
 
 
 @pytest.fixture
-def torchvision_cifar(monkeypatch):
+def torchvision_cifar(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     """torchvision's own CIFAR readers, with the MD5 checks of the real files switched off (the
     fixtures are generated), as the independent reference for ours."""
     from torchvision.datasets import cifar
@@ -34,7 +37,7 @@ def torchvision_cifar(monkeypatch):
 
 
 @pytest.mark.parametrize("kind", ["cifar10", "cifar100"])
-def test_cifar_reads_as_torchvision_does(tmp_path, torchvision_cifar, kind):
+def test_cifar_reads_as_torchvision_does(tmp_path: Path, torchvision_cifar: ModuleType, kind: str) -> None:
     root = write_cifar10(tmp_path) if kind == "cifar10" else write_cifar100(tmp_path)
     cls = torchvision_cifar.CIFAR10 if kind == "cifar10" else torchvision_cifar.CIFAR100
     source = open_data(str(root))
@@ -47,12 +50,12 @@ def test_cifar_reads_as_torchvision_does(tmp_path, torchvision_cifar, kind):
     assert open_data(str(root / folder)).train.labels.tolist() == source.train.labels.tolist()
 
 
-def test_cifar_batches_are_loaded_without_running_code(tmp_path):
+def test_cifar_batches_are_loaded_without_running_code(tmp_path: Path) -> None:
     root = write_cifar10(tmp_path)
     marker = tmp_path / "pwned"
 
     class Evil:
-        def __reduce__(self):
+        def __reduce__(self) -> tuple[object, tuple[str]]:
             return (eval, (f"open({str(marker)!r}, 'w')",))
     (root / "cifar-10-batches-py" / "data_batch_3").write_bytes(pickle.dumps({"data": Evil(), "labels": []}))
     with pytest.raises(CnnDslError, match="data_batch_3: not a readable CIFAR batch.*refusing to load builtins.eval"):
@@ -60,7 +63,7 @@ def test_cifar_batches_are_loaded_without_running_code(tmp_path):
     assert not marker.exists()
 
 
-def test_cifar_and_image_folder_train_one_epoch(tmp_path, one_torch_thread):
+def test_cifar_and_image_folder_train_one_epoch(tmp_path: Path, one_torch_thread: None) -> None:
     """CIFAR-10 through ResNet-20 (batch norm, 3x32x32), CIFAR-100 through LeNet-5 (1 channel, 100
     classes set through num_classes), an ImageFolder through a 3x96x96 network (random-resized crops)."""
     cifar10 = write_cifar10(tmp_path / "c10")
@@ -78,7 +81,7 @@ def test_cifar_and_image_folder_train_one_epoch(tmp_path, one_torch_thread):
         assert (out / "last.pt").is_file() and (out / "curves.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_image_folder_lists_classes_and_converts_channels(tmp_path):
+def test_image_folder_lists_classes_and_converts_channels(tmp_path: Path) -> None:
     root = write_image_folder(tmp_path, classes=("b", "a", "c"), train=2, val=1)
     source = open_data(str(root))
     assert source.classes == ["a", "b", "c"] and len(source.train) == 6 and len(source.val) == 3
@@ -89,7 +92,7 @@ def test_image_folder_lists_classes_and_converts_channels(tmp_path):
     assert big[5][0].shape == (3, 96, 96) and big[5][1] == 2
 
 
-def test_digits_split_is_fixed_stratified_and_resized():
+def test_digits_split_is_fixed_stratified_and_resized() -> None:
     from sklearn.datasets import load_digits
     source = open_data("digits")
     assert len(source.train) + len(source.val) == len(load_digits().target) == 1797
@@ -100,7 +103,7 @@ def test_digits_split_is_fixed_stratified_and_resized():
     assert x.shape == (1, 32, 32)
 
 
-def test_augmentation_depends_on_seed_epoch_and_index_only():
+def test_augmentation_depends_on_seed_epoch_and_index_only() -> None:
     source = open_data("digits")
     a = Images(source, source.train, (1, 32, 32), train=True, seed=3)
     b = Images(source, source.train, (1, 32, 32), train=True, seed=3)
@@ -129,7 +132,7 @@ def _offset(augmented: torch.Tensor, plain: torch.Tensor) -> tuple[int, int] | N
     return None
 
 
-def test_resized_crop_box_follows_torchvision_bounds():
+def test_resized_crop_box_follows_torchvision_bounds() -> None:
     rng = np.random.default_rng(0)
     for _ in range(200):
         top, left, h, w = resized_crop_box(60, 80, rng)
@@ -142,19 +145,18 @@ def test_resized_crop_box_follows_torchvision_bounds():
     (LENET, "not a folder"),
     (str(ARCHS), "neither a CIFAR folder"),
 ])
-def test_bad_data_specs_say_what_data_takes(tmp_path, spec, message):
+def test_bad_data_specs_say_what_data_takes(tmp_path: Path, spec: str, message: str) -> None:
     with pytest.raises(CnnDslError, match=message) as exc:
         open_data(str(tmp_path / spec) if spec.startswith("no/") else spec)
     assert "digits" in str(exc.value) and "ImageFolder" in str(exc.value)
 
 
-def test_image_folder_needs_val_with_known_classes(tmp_path):
+def test_image_folder_needs_val_with_known_classes(tmp_path: Path) -> None:
     root = write_image_folder(tmp_path, train=1, val=1)
     (root / "val" / "emu").mkdir()
     (root / "val" / "cat" / "0.png").rename(root / "val" / "emu" / "0.png")
     with pytest.raises(CnnDslError, match="val/ has classes train/ lacks: emu"):
         open_data(str(root))
-    import shutil
     shutil.rmtree(root / "val")
     with pytest.raises(CnnDslError, match="no val/ folder"):
         open_data(str(root))

@@ -2,6 +2,7 @@
 run folder or partial file left behind."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,8 @@ def _fails(capsys: pytest.CaptureFixture, *args: str) -> str:
     return err
 
 
-def test_an_arch_error_points_at_line_and_column(write_arch, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_an_arch_error_points_at_line_and_column(write_arch: Callable[..., Path], tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture) -> None:
     bad = write_arch("network n : 1x32x32 =\n  5x5:6 -> tanhh -> fc:10\n")
     err = _fails(capsys, str(bad), "--data", "digits", "--out", str(tmp_path / "run"))
     assert f"{bad}:2:" in err and "tanhh" in err
@@ -35,7 +37,7 @@ def test_missing_data_and_wrong_specs(tmp_path: Path, capsys: pytest.CaptureFixt
     assert not out.exists()
 
 
-def test_a_fixed_width_network_must_match_the_classes(write_arch, tmp_path: Path,
+def test_a_fixed_width_network_must_match_the_classes(write_arch: Callable[..., Path], tmp_path: Path,
                                                       capsys: pytest.CaptureFixture) -> None:
     five = write_arch("network five : 1x32x32 = 5x5:6 -> gap -> fc:5\n")
     err = _fails(capsys, str(five), "--data", "digits", "--out", str(tmp_path / "run"))

@@ -43,7 +43,7 @@ def _kill_mid_epoch(out: Path) -> int:
 
 
 @pytest.mark.slow
-def test_resume_after_a_kill_mid_epoch_equals_the_uninterrupted_run(tmp_path):
+def test_resume_after_a_kill_mid_epoch_equals_the_uninterrupted_run(tmp_path: Path) -> None:
     full, cut = tmp_path / "full", tmp_path / "cut"
     done = run_cli(*ARGS, "--out", str(full))
     assert done.returncode == 0, done.stderr
@@ -64,7 +64,7 @@ def test_resume_after_a_kill_mid_epoch_equals_the_uninterrupted_run(tmp_path):
     assert _rows(full) == _rows(cut) and len(_rows(cut)) == 3
 
 
-def test_resume_takes_the_saved_recipe_and_refuses_a_different_one(tmp_path, one_torch_thread):
+def test_resume_takes_the_saved_recipe_and_refuses_a_different_one(tmp_path: Path, one_torch_thread: None) -> None:
     out = tmp_path / "run"
     fit(LENET, data="digits", epochs=1, lr=0.001, out=str(out), progress=False)
     before = (out / "last.pt").read_bytes()
@@ -79,7 +79,7 @@ def test_resume_takes_the_saved_recipe_and_refuses_a_different_one(tmp_path, one
         fit(LENET, data="digits", out=str(out), progress=False)
 
 
-def test_resume_needs_a_run_to_continue(tmp_path):
+def test_resume_needs_a_run_to_continue(tmp_path: Path) -> None:
     no_out = run_cli("train", LENET, "--data", "digits", "--resume")
     assert no_out.returncode == 1 and "--resume needs --out DIR" in no_out.stderr
     empty = run_cli("train", LENET, "--data", "digits", "--resume", "--out", str(tmp_path))

@@ -38,7 +38,7 @@ class Images(Dataset):
     """One split of a `Source`, as float tensors of the network's input shape."""
 
     def __init__(self, source: Source, split: Split, shape: tuple[int, int, int], *, train: bool,
-                 flip: bool = False, seed: int = 0, stats: tuple[torch.Tensor, torch.Tensor] | None = None):
+                 flip: bool = False, seed: int = 0, stats: tuple[torch.Tensor, torch.Tensor] | None = None) -> None:
         """`stats`: the training split's normalisation (`.stats` of its `Images`), for validation."""
         self.source, self.split, self.shape = source, split, shape
         self.train, self.flip, self.seed = train, flip, seed
@@ -121,7 +121,8 @@ class Images(Dataset):
 
 
 def resized_crop_box(height: int, width: int, rng: np.random.Generator,
-                     scale: tuple[float, float] = (0.08, 1.0), ratio: tuple[float, float] = (3 / 4, 4 / 3)):
+                     scale: tuple[float, float] = (0.08, 1.0),
+                     ratio: tuple[float, float] = (3 / 4, 4 / 3)) -> tuple[int, int, int, int]:
     """torchvision's RandomResizedCrop.get_params, drawing from `rng` instead of torch's global
     generator: 8%-100% of the area, aspect ratio 3/4-4/3 (log-uniform), ten tries, then the centre."""
     area = height * width

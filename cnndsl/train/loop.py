@@ -101,7 +101,8 @@ def _train(config: TrainConfig, ctx: Context) -> TrainResult:
     if ctx.main:
         write_run_files(out, config.arch, _run_info(config, net, source, recipe, ctx, run.channels_last))
         _say(f"training {net.describe()} on {source.name} ({len(source.train)} train, {len(source.val)} val "
-             f"images) for {recipe.epochs} epochs on {ctx.world_size} x {ctx.device.type}; writing {out}"
+             f"images) for {recipe.epochs} epoch{'s' * (recipe.epochs != 1)} on {ctx.world_size} x "
+             f"{ctx.device.type}; writing {out}"
              + (f"; resuming after epoch {start}" if saved is not None else ""))
     try:
         for epoch in range(start, recipe.epochs):
@@ -192,7 +193,10 @@ def _autocast(device: torch.device, amp: bool) -> Any:
 
 
 def _train_epoch(run: Run, loader: Any, desc: str) -> tuple[float, float]:
-    from tqdm import tqdm
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        raise CnnDslError.from_message("cnndsl train needs tqdm (pip install 'cnndsl[train]')") from None
     run.ddp.train()
     criterion = nn.CrossEntropyLoss(label_smoothing=run.recipe.label_smoothing)
     dev = run.ctx.device

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cli import write_atomic
+from ..diagnostics import CnnDslError
 
 COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds")
 
@@ -34,8 +35,12 @@ def write_run_files(out: Path, arch: str, info: dict[str, Any]) -> None:
     write_atomic(out / "run.json", lambda tmp: tmp.write_text(json.dumps(info, indent=2, default=str) + "\n"))
 
 
-def _pyplot():
-    import matplotlib
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+    except ImportError:
+        raise CnnDslError.from_message("the curves and confusion matrices need matplotlib "
+                                       "(pip install 'cnndsl[train]')") from None
     matplotlib.use("Agg")  # files only, never a window
     import matplotlib.pyplot as plt
     return plt

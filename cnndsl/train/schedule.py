@@ -30,7 +30,7 @@ def plateau_patience(epochs: int) -> int:
 
 
 class Schedule:
-    def __init__(self, optimizer: Optimizer, recipe: Recipe, steps_per_epoch: int):
+    def __init__(self, optimizer: Optimizer, recipe: Recipe, steps_per_epoch: int) -> None:
         self.kind = recipe.schedule
         self.warm = recipe.warmup * steps_per_epoch
         self.total = recipe.epochs * steps_per_epoch
