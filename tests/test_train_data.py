@@ -122,6 +122,25 @@ def test_augmentation_depends_on_seed_epoch_and_index_only() -> None:
     assert offsets == {(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)}
 
 
+@pytest.mark.parametrize("train, flip", [(True, False), (True, True), (False, False)])
+def test_a_batch_at_once_equals_its_images_one_by_one(train: bool, flip: bool) -> None:
+    source = open_data("digits")
+    data = Images(source, source.train, (1, 32, 32), train=train, flip=flip, seed=5)
+    data.set_epoch(2)
+    indices = [4, 900, 17, 4, 1200, 63]
+    for (x, y), i in zip(data.__getitems__(indices), indices, strict=True):
+        ref, label = data[i]
+        assert torch.equal(x, ref) and y == label
+
+
+def test_a_cifar_batch_at_once_equals_its_images_one_by_one(tmp_path: Path) -> None:
+    source = open_data(str(write_cifar10(tmp_path)))
+    data = Images(source, source.train, (3, 32, 32), train=True, flip=True, seed=1)
+    indices = list(range(0, 60, 7))
+    for (x, y), i in zip(data.__getitems__(indices), indices, strict=True):
+        assert torch.equal(x, data[i][0]) and y == data[i][1]
+
+
 def _offset(augmented: torch.Tensor, plain: torch.Tensor) -> tuple[int, int] | None:
     """The shift that turns the plain image into the augmented one (inside the uncropped part)."""
     for dy in range(-2, 3):

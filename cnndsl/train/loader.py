@@ -68,6 +68,36 @@ class Images(Dataset):
             image = image.float() / 255
         return (image - self.stats[0]) / self.stats[1], int(self.split.labels[index])
 
+    def __getitems__(self, indices: list[int]) -> list[tuple[torch.Tensor, int]]:
+        """A batch at once (the DataLoader asks for one): for in-memory images already at the input
+        size, one padded copy and one gather instead of a dozen small ops per image, with the same
+        draws from the same per-sample generators as `__getitem__`, so the same tensors."""
+        if self.array is None or not self.small or tuple(self.array.shape[2:]) != tuple(self.shape[1:]):
+            return [self[i] for i in indices]
+        batch = self.array[indices]
+        if self.train:
+            batch = self._augment_batch(batch, [np.random.default_rng([self.seed, self.epoch, i]) for i in indices])
+        if batch.dtype == torch.uint8:
+            batch = batch.float() / 255
+        batch = (batch - self.stats[0]) / self.stats[1]
+        return list(zip(batch, self.split.labels[indices].tolist()))
+
+    def _augment_batch(self, batch: torch.Tensor, rngs: list[np.random.Generator]) -> torch.Tensor:
+        n, c, h, w = batch.shape
+        p = self.pad
+        offsets = torch.zeros(n, 2, dtype=torch.long)
+        flips = torch.zeros(n, dtype=torch.bool)
+        for k, rng in enumerate(rngs):  # the order of draws of `_augment`
+            if p:
+                offsets[k] = torch.from_numpy(rng.integers(0, 2 * p + 1, 2))
+            flips[k] = self.flip and rng.random() < 0.5
+        if p:
+            rows = (offsets[:, 0, None] + torch.arange(h))[:, None, :, None]
+            cols = (offsets[:, 1, None] + torch.arange(w))[:, None, None, :]
+            batch = F.pad(batch, [p] * 4)[torch.arange(n)[:, None, None, None], torch.arange(c)[None, :, None, None],
+                                          rows, cols]
+        return torch.where(flips[:, None, None, None], batch.flip(-1), batch)
+
     def _presize(self, array: torch.Tensor) -> torch.Tensor:
         """Convert channels once; resize once too when the resized split is small (digits)."""
         array = _channels(array, self.shape[0])
