@@ -73,12 +73,21 @@ def test_cifar_and_image_folder_train_one_epoch(tmp_path: Path, one_torch_thread
     cases = [("archs/resnet20_cifar.arch", cifar10, 10), (LENET, cifar100, 100), (tmp_path / "tiny.arch", folder, 2)]
     for arch, data, classes in cases:
         out = tmp_path / f"run-{data.name}"
-        result = fit(arch, data=str(data), epochs=1, out=str(out), progress=False)
+        result = fit(arch, data=str(data), epochs=1, out=str(out), progress=True)  # tqdm's bar, to stderr
         assert result.network.num_classes == classes
         rows = list(csv.DictReader((out / "metrics.csv").open()))
         assert len(rows) == 1 and 0 <= float(rows[0]["val_acc"]) <= 1
         assert np.isfinite(float(rows[0]["train_loss"]))
         assert (out / "last.pt").is_file() and (out / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_loader_processes_change_nothing(tmp_path: Path, one_torch_thread: None) -> None:
+    """Each sample's augmentation is its own: two worker processes give the same run as none."""
+    states = []
+    for workers in (0, 2):
+        fit(LENET, data="digits", epochs=1, workers=workers, out=str(tmp_path / str(workers)), progress=False)
+        states.append(torch.load(tmp_path / str(workers) / "last.pt", weights_only=True)["model"])
+    assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
 
 
 def test_image_folder_lists_classes_and_converts_channels(tmp_path: Path) -> None:
