@@ -28,6 +28,10 @@ def test_an_arch_error_points_at_line_and_column(write_arch: Callable[..., Path]
     assert not (tmp_path / "run").exists()
 
 
+def test_a_missing_arch_file_fails_at_once(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert f"{tmp_path / 'nope.arch'}: no such file" in _fails(capsys, str(tmp_path / "nope.arch"), "--data", "digits")
+
+
 def test_missing_data_and_wrong_specs(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "run"
     err = _fails(capsys, LENET, "--data", str(tmp_path / "cifar"), "--out", str(out))

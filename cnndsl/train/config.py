@@ -9,6 +9,7 @@ of each default.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from ..diagnostics import CnnDslError
@@ -61,6 +62,8 @@ class TrainConfig:
 
     def check(self) -> None:
         """Reject impossible values before anything is loaded, in the CLI's words."""
+        if not Path(self.arch).is_file():
+            raise CnnDslError.from_message(f"{self.arch}: no such file")
         _at_least(self.epochs, 1, "--epochs")
         _at_least(self.batch_size, 1, "--batch-size")
         _at_least(self.warmup, 0, "--warmup")

@@ -79,42 +79,51 @@ def _train(config: TrainConfig, ctx: Context) -> TrainResult:
         config = merge_resumed(config, saved["recipe"], str(out / checkpoint.LAST))
     source = open_data(config.data)
     torch.manual_seed(0 if config.seed is None else config.seed)  # the initial weights
-    net = (build(config.arch, config.params, input=config.input, network=config.network,
-                 num_classes=len(source.classes)) if saved is None else
-           checkpoint.build_for(saved, out / checkpoint.LAST, config.arch, config.params, input=config.input,
-                                network=config.network, num_classes=len(source.classes)))
+    net = _network(config, source, saved, out)
     recipe = resolve(config, n_train=len(source.train), side=max(net.input_shape[1:]), flip_default=source.flip,
                      world_size=ctx.world_size, batch_norm=distributed.has_batch_norm(net.module))
     train = Images(source, source.train, net.input_shape, train=True, flip=recipe.flip, seed=recipe.seed)
     val = Images(source, source.val, net.input_shape, train=False, stats=train.stats)
-    pin = ctx.device.type == "cuda"
-    train_dl = train_loader(train, recipe.batch_size, rank=ctx.rank, world_size=ctx.world_size, seed=recipe.seed,
-                            workers=config.workers, pin=pin)
-    val_dl = val_loader(val, max(256, recipe.batch_size // ctx.world_size), rank=ctx.rank,
-                        world_size=ctx.world_size, workers=config.workers, pin=pin)
+    train_dl, val_dl = _loaders(train, val, recipe, ctx, config.workers)
     torch.set_num_threads(config.threads or _threads(net, recipe, ctx))
     run = _setup(config, ctx, net, recipe, len(train_dl))
-    history: list[dict[str, Any]] = []
-    best, start = -1.0, 0
-    if saved is not None:
-        start, history, best = _restore(run, saved)
+    start, history, best = _restore(run, saved) if saved is not None else (0, [], -1.0)
     if ctx.main:
         write_run_files(out, config.arch, _run_info(config, net, source, recipe, ctx, run.channels_last))
-        _say(f"training {net.describe()} on {source.name} ({len(source.train)} train, {len(source.val)} val "
-             f"images) for {recipe.epochs} epoch{'s' * (recipe.epochs != 1)} on {ctx.world_size} x "
-             f"{ctx.device.type}; writing {out}"
-             + (f"; resuming after epoch {start}" if saved is not None else ""))
+        _say(_announce(net, source, recipe, ctx, out, start if saved is not None else None))
     try:
         for epoch in range(start, recipe.epochs):
-            row = _epoch(run, epoch, train, train_dl, val_dl)
-            history.append(row)
+            history.append(_epoch(run, epoch, train, train_dl, val_dl))
             if ctx.main:
-                _say(_summary(row, recipe.epochs))
+                _say(_summary(history[-1], recipe.epochs))
                 best = _save(run, out, config, source, train.stats, history, best)
     finally:
         if ctx.main and history:
             write_curves(out / "curves.png", history, f"{net.name} on {source.name}")
     return TrainResult(run.model, net, history, out)
+
+
+def _network(config: TrainConfig, source: Source, saved: dict[str, Any] | None, out: Path) -> Network:
+    """The file's network; when resuming, built with the run's parameters and checked to be its."""
+    if saved is None:
+        return build(config.arch, config.params, input=config.input, network=config.network,
+                     num_classes=len(source.classes))
+    return checkpoint.build_for(saved, out / checkpoint.LAST, config.arch, config.params, input=config.input,
+                                network=config.network, num_classes=len(source.classes))
+
+
+def _loaders(train: Images, val: Images, recipe: Recipe, ctx: Context, workers: int) -> tuple[Any, Any]:
+    pin = ctx.device.type == "cuda"
+    return (train_loader(train, recipe.batch_size, rank=ctx.rank, world_size=ctx.world_size, seed=recipe.seed,
+                         workers=workers, pin=pin),
+            val_loader(val, max(256, recipe.batch_size // ctx.world_size), rank=ctx.rank,
+                       world_size=ctx.world_size, workers=workers, pin=pin))
+
+
+def _announce(net: Network, source: Source, recipe: Recipe, ctx: Context, out: Path, resumed: int | None) -> str:
+    return (f"training {net.describe()} on {source.name} ({len(source.train)} train, {len(source.val)} val "
+            f"images) for {recipe.epochs} epoch{'s' * (recipe.epochs != 1)} on {ctx.world_size} x "
+            f"{ctx.device.type}; writing {out}" + (f"; resuming after epoch {resumed}" if resumed is not None else ""))
 
 
 def _run_folder(config: TrainConfig) -> Path:
