@@ -67,6 +67,7 @@ class TrainConfig:
         _at_least(self.epochs, 1, "--epochs")
         _at_least(self.batch_size, 1, "--batch-size")
         _at_least(self.warmup, 0, "--warmup")
+        _at_least(self.seed, 0, "--seed")
         _at_least(self.workers, 0, "--workers")
         _at_least(self.threads, 1, "--threads")
         for value, name in ((self.lr, "--lr"), (self.momentum, "--momentum"), (self.weight_decay, "--weight-decay")):
