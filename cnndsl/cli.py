@@ -378,7 +378,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 # Commands that live in modules of their own: each has `register(subparsers) -> {name: handler}`, and
 # imports what it needs (torch, pygls, ...) inside its handlers, so `cnndsl check` stays light.
-COMMAND_MODULES: tuple[str, ...] = ("cnndsl.tools.fmt", "cnndsl.tools.lsp", "cnndsl.tools.serve", "cnndsl.tools.watch")
+COMMAND_MODULES: tuple[str, ...] = ("cnndsl.tools.fmt", "cnndsl.tools.lsp", "cnndsl.tools.serve", "cnndsl.tools.watch",
+                                   "cnndsl.train.cli")
 
 if __name__ == "__main__":
     sys.exit(main())
