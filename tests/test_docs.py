@@ -30,7 +30,7 @@ def _readme_commands() -> list[list[str]]:
     blocks = re.findall(r"```sh\n(.*?)```", text, re.S)
     out = []
     for block in blocks:
-        for line in block.splitlines():
+        for line in block.replace("\\\n", " ").splitlines():  # a backslash continues the line
             for part in line.split("&&"):
                 words = shlex.split(part, comments=True)
                 if words[:1] == ["cnndsl"]:
