@@ -11,6 +11,11 @@ from types import ModuleType
 import numpy as np
 import pytest
 import torch
+
+from cnndsl import CnnDslError
+from cnndsl.train import fit
+from cnndsl.train.datasets import open_data
+from cnndsl.train.loader import Images, resized_crop_box
 from train_fixtures import (
     ARCHS,
     LENET,
@@ -19,11 +24,6 @@ from train_fixtures import (
     write_cifar100,
     write_image_folder,
 )
-
-from cnndsl import CnnDslError
-from cnndsl.train import fit
-from cnndsl.train.datasets import open_data
-from cnndsl.train.loader import Images, resized_crop_box
 
 
 @pytest.fixture

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from train_fixtures import LENET, ROOT, cli_env
 
 from cnndsl import CnnDslError
 from cnndsl.train import TrainConfig, fit
 from cnndsl.train.config import resolve
+from train_fixtures import LENET, ROOT, cli_env
 
 
 def _free_port() -> int:

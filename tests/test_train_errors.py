@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from train_fixtures import LENET, run_cli
 
 from cnndsl.cli import main
+from train_fixtures import LENET, run_cli
 
 
 def _fails(capsys: pytest.CaptureFixture, *args: str) -> str:

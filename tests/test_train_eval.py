@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from train_fixtures import ARCHS, LENET
 
 import cnndsl
 from cnndsl.cli import main
 from cnndsl.train import evaluate, fit
+from train_fixtures import ARCHS, LENET
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from train_fixtures import ARCHS
 
 from cnndsl.train import evaluate, fit
+from train_fixtures import ARCHS
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from train_fixtures import ARCHS, LENET, ROOT, run_cli
 
 from cnndsl.train import TrainConfig
 from cnndsl.train.config import Recipe, default_batch_size, default_epochs, resolve
 from cnndsl.train.records import COLUMNS
 from cnndsl.train.schedule import Schedule, plateau_patience
+from train_fixtures import ARCHS, LENET, ROOT, run_cli
 
 
 @pytest.mark.slow

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from train_fixtures import LENET, ROOT, cli_env, run_cli
 
 from cnndsl import CnnDslError
 from cnndsl.train import fit
+from train_fixtures import LENET, ROOT, cli_env, run_cli
 
 ARGS = ["train", LENET, "--data", "digits", "--epochs", "3"]
 

@@ -13,8 +13,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
-
 from ..ops import OPS, OpDef
 from ..source import Span
 
@@ -67,42 +65,63 @@ class Node:
 
 
 class Graph:
-    """A thin, typed wrapper: `nx` holds the structure (edges for graph algorithms), `_nodes` the
-    `Node` of each id in creation order (a dict: networkx's node views are slow to index)."""
+    """A thin, typed wrapper: `_nodes` holds the `Node` of each id in creation order and `_users`
+    the edges; `nx` is the same graph as a networkx `DiGraph` for graph algorithms, built when first
+    asked for (importing networkx costs a tenth of a second that `cnndsl check` need not pay)."""
 
     def __init__(self, name: str):
         self.name = name
-        self.nx = nx.DiGraph()
+        self._nx: Any = None
         self._nodes: dict[str, Node] = {}
+        self._users: dict[str, dict[str, None]] = {}  # node -> its users, in the order they appeared
         self.inputs: list[str] = []
         self.outputs: list[str] = []
         self.params: dict[str, Any] = {}  # the network parameters it was built with
         self.source: str | None = None
         self.warnings: list[Any] = []  # Diagnostics of severity "warning" met while building it
 
+    @property
+    def nx(self) -> Any:
+        """The graph as a networkx DiGraph (node attribute `node`: the Node), for graph algorithms."""
+        if self._nx is None:
+            import networkx
+
+            g = networkx.DiGraph()
+            for node in self:
+                g.add_node(node.id, node=node)
+            for src, users in self._users.items():
+                g.add_edges_from((src, user) for user in users)
+            self._nx = g
+        return self._nx
+
     def add(self, node: Node) -> Node:
         assert node.kind in KINDS and node.id not in self._nodes
         self._nodes[node.id] = node
-        self.nx.add_node(node.id, node=node)
+        self._users[node.id] = {}
         for src in node.inputs:
-            self.nx.add_edge(src, node.id)
+            self._users[src][node.id] = None
+        self._nx = None
         (self.inputs if node.kind == "input" else self.outputs if node.kind == "output" else []).append(node.id)
         return node
 
     def remove(self, node_id: str) -> None:
         """Drop a node no other node uses (a rewrite during elaboration)."""
         assert not self.users(node_id)
-        del self._nodes[node_id]
-        self.nx.remove_node(node_id)
+        self._drop(node_id)
 
     def bypass(self, node_id: str) -> None:
         """Drop a layer that returns its first input (a rewrite): its users read that input instead."""
         source = self._nodes[node_id].inputs[0]
         for user in self.users(node_id):
             self._nodes[user].inputs = [source if i == node_id else i for i in self._nodes[user].inputs]
-            self.nx.add_edge(source, user)
-        del self._nodes[node_id]
-        self.nx.remove_node(node_id)
+            self._users[source][user] = None
+        self._drop(node_id)
+
+    def _drop(self, node_id: str) -> None:
+        for src in dict.fromkeys(self._nodes[node_id].inputs):
+            self._users[src].pop(node_id, None)
+        del self._nodes[node_id], self._users[node_id]
+        self._nx = None
 
     def __getitem__(self, node_id: str) -> Node:
         return self._nodes[node_id]
@@ -124,4 +143,4 @@ class Graph:
         return f"{self.name}.{node_id}" if self._nodes[node_id].kind == "op" else node_id
 
     def users(self, node_id: str) -> list[str]:
-        return list(self.nx.successors(node_id))
+        return list(self._users[node_id])
