@@ -68,7 +68,8 @@ class Attrs(BaseModel):
     and the completed phase (`Conv`: pairs, channels known) that `OpDef.complete` returns and every
     rule and lowering reads. Other ops have one type for both."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a model's validator is built when first used, not when the op table is imported
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class NoAttrs(Attrs):

@@ -35,7 +35,7 @@ def linear_decay(last: object) -> LinearDecay:
 
 
 class DropPathAttrs(Attrs):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, defer_build=True)
     survive: float | LinearDecay = 1.0  # probability that the path is kept in training
     mode: Literal["batch", "row"] = "batch"  # one draw per mini-batch (the paper) or per sample
     rule: str | None = None  # how `survive` was derived, e.g. "linear_decay(0.5), 3 of 54"
