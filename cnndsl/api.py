@@ -1,6 +1,7 @@
 """The Python entry points. Nothing here imports torch until `load()` is called."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +14,20 @@ from .passes import run_passes
 
 
 def analyze(path: str | Path, *, input: str | tuple[int, ...] | None = None, network: str | None = None,
-            **params: Any) -> Graph:
+            include_path: Sequence[str | Path] = (), **params: Any) -> Graph:
     """Elaborate a `.arch` file and run the static passes: a networkx-backed graph whose nodes carry
-    shape, params, buffers, MACs and FLOPs in `meta`, and their source span."""
-    graph = build_graph(path, params, parse_dims(input) if isinstance(input, str) else input, network)
+    shape, params, buffers, MACs and FLOPs in `meta`, and their source span. `include_path`: more
+    directories that includes may come from (docs/security.md)."""
+    graph = build_graph(path, params, parse_dims(input) if isinstance(input, str) else input, network, include_path)
     return run_passes(graph)
 
 
-def check(path: str | Path, *, input: str | tuple[int, ...] | None = None, **params: Any) -> list[Graph]:
+def check(path: str | Path, *, input: str | tuple[int, ...] | None = None, include_path: Sequence[str | Path] = (),
+          **params: Any) -> list[Graph]:
     """Elaborate every network of a file that can stand alone (the last one with `params`) and run
     the passes; all their errors are raised together."""
     dims = parse_dims(input) if isinstance(input, str) else input
-    return [run_passes(g) for g in check_program(load_program(path), params, dims)]
+    return [run_passes(g) for g in check_program(load_program(path, include_path), params, dims)]
 
 
 def report(path: str | Path, **kw: Any):
@@ -33,10 +36,10 @@ def report(path: str | Path, **kw: Any):
 
 
 def load(path: str | Path, *, input: str | tuple[int, ...] | None = None, network: str | None = None,
-         **params: Any):
+         include_path: Sequence[str | Path] = (), **params: Any):
     """Compile a `.arch` file to a `torch.nn.Module`, e.g. `load("archs/resnet50.arch", num_classes=10)`."""
     from .lower.torch_module import to_module
-    return to_module(analyze(path, input=input, network=network, **params))
+    return to_module(analyze(path, input=input, network=network, include_path=include_path, **params))
 
 
 def parse_dims(text: str) -> tuple[int, ...]:

@@ -19,6 +19,9 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="set a network parameter, e.g. -D depth=101 -D aux=true")
     p.add_argument("--input", metavar="CxHxW", help="input shape, overriding the network's own")
     p.add_argument("--network", help="which network of the file (default: the last one)")
+    p.add_argument("--include-path", dest="include_path", action="append", default=[], metavar="DIR",
+                   help="also look for includes in DIR (repeatable); includes never leave the file's "
+                        "directory, these and the standard library")
 
 
 def _diagram_options(p: argparse.ArgumentParser) -> None:
@@ -114,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
 def _graph_args(args):
     from .api import parse_defines, parse_dims
     return dict(input=parse_dims(args.input) if args.input else None, network=args.network,
-                **parse_defines(args.defines))
+                include_path=args.include_path, **parse_defines(args.defines))
 
 
 def cmd_check(args) -> int:

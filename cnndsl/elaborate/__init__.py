@@ -1,6 +1,7 @@
 """Elaboration: a parsed program and its parameters -> a graph IR with shapes."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,9 @@ def check_program(program: Program, params: dict[str, Any] | None = None,
 
 
 def build_graph(path: str | Path, params: dict[str, Any] | None = None,
-                input_dims: tuple[int, ...] | None = None, network: str | None = None) -> Graph:
-    return elaborate(load_program(path), params, input_dims, network)
+                input_dims: tuple[int, ...] | None = None, network: str | None = None,
+                include_path: Sequence[str | Path] = ()) -> Graph:
+    return elaborate(load_program(path, include_path), params, input_dims, network)
 
 
 __all__ = ["elaborate", "check_program", "build_graph", "load_program", "Program"]
