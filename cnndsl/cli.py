@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _graph_args(args):
     from .api import parse_defines, parse_dims
-    return dict(input=parse_dims(args.input) if args.input else None, network=args.network,
+    return dict(input=parse_dims(args.input) if args.input is not None else None, network=args.network,
                 include_path=args.include_path, **parse_defines(args.defines))
 
 
