@@ -5,6 +5,8 @@ pass walks every block and network, used or not, and collects all names that res
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .. import ast
 from ..diagnostics import Diagnostic, did_you_mean
 from ..ops import layer_names, lookup
@@ -79,16 +81,17 @@ class _Walker:
             if isinstance(attr.value, ast.Var) and attr.value.name in WORDS.get(attr.name, ()):
                 self.words.add(id(attr.value))
         if isinstance(node, ast.Var) and not self._known(node.name) and id(node) not in self.words:
-            self._unknown(f"unknown name `{node.name}`", node, self.scope)
+            self._unknown(f"unknown name `{node.name}`", node, lambda: self.scope)
         elif isinstance(node, ast.Call) and not self._known(node.name) and node.name not in BUILTINS:
             # a block, or a name bound to one, called in a value is a partial application
-            self._unknown(f"unknown function `{node.name}`", node, set(BUILTINS) | set(self.program.blocks))
+            self._unknown(f"unknown function `{node.name}`", node, lambda: set(BUILTINS) | set(self.program.blocks))
         elif isinstance(node, (ast.NameLayer, ast.CallLayer)):
             if not self._known(node.name) and lookup(node.name) is None:
-                self._unknown(f"unknown layer or block `{node.name}`", node, layer_names(node.name) | self.scope)
+                self._unknown(f"unknown layer or block `{node.name}`", node,
+                              lambda: layer_names(node.name) | self.scope)
 
-    def _unknown(self, message: str, node, candidates: set[str]) -> None:
+    def _unknown(self, message: str, node, candidates: Callable[[], set[str]]) -> None:
         # A suggestion compares the name with every candidate: for the first few errors only, so a
         # file of thousands of unknown names and lets is not quadratic (5,000 of each: 40 s).
-        hint = did_you_mean(node.name, candidates) if len(self.found) < MAX_SUGGESTIONS else None
+        hint = did_you_mean(node.name, candidates()) if len(self.found) < MAX_SUGGESTIONS else None
         self.found.append(Diagnostic(message, node.span, help=hint))
