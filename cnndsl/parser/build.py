@@ -29,6 +29,10 @@ _NAMED = frozenset({"NAME", "INT", "FLOAT", "STRING", "DIMS", "MERGE", "COMBINAT
 
 _Pos = tuple[int, int]
 
+# Rules whose method returns its only child unchanged when it has one (placeholders aside): a
+# reduction of one of them by one symbol needs no call (parser/fast.py skips it).
+PASSTHROUGH = frozenset({"seq", "rseq", "alt", "or_", "and_", "binop", "power"})
+
 
 class _Part:
     """An intermediate result that is not an AST node (a parameter list, a body); its extent and

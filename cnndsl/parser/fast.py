@@ -24,6 +24,8 @@ from lark.lexer import LexerState, LineCounter, PatternStr, TextSlice, UnlessCal
 from lark.parsers.lalr_analysis import Shift
 from lark.parsers.lalr_parser_state import ParseConf, ParserState
 
+from .build import PASSTHROUGH
+
 _new_token = Token._future_new  # Token(...) without the keyword-deprecation shim
 
 
@@ -71,10 +73,19 @@ class FastParser:
                        for state, basic in self.contextual.lexers.items()}
         # state -> terminal or rule name -> (True, next state) for a shift, (False, rule) for a reduce
         self.actions: dict[Any, dict[str, tuple[bool, Any]]] = {
-            state: {sym: (action is Shift, arg if action is Shift else
-                          (len(arg.expansion), arg.origin.name, self.callbacks[arg]))
+            state: {sym: (action is Shift, arg if action is Shift else self._reduction(arg))
                     for sym, (action, arg) in row.items()}
             for state, row in self.table.states.items()}
+
+    def _reduction(self, rule: Any) -> tuple[int, str, Callable | None]:
+        """(symbols, rule name, callback); no callback where reducing one symbol returns it as it
+        is: a `?rule` Lark inlines, or a rule the builder passes its only child through."""
+        size = len(rule.expansion)
+        inlined = rule.options.expand1 and not rule.alias
+        passes = inlined or (rule.alias or rule.origin.name) in PASSTHROUGH
+        if size == 1 and passes and not rule.expansion[0].name.startswith("_") and not rule.expansion[0].is_term:
+            return size, rule.origin.name, None
+        return size, rule.origin.name, self.callbacks[rule]
 
     def parse(self, text: str, start: str) -> Any:
         state_stack = [self.table.start_states[start]]
@@ -101,15 +112,18 @@ class FastParser:
                 value_stack.append(token)
                 return None
             size, origin, callback = arg
-            if size:
-                children = value_stack[-size:]
-                del state_stack[-size:]
-                del value_stack[-size:]
+            if callback is None:  # one symbol, passed through: its value stays on the stack
+                del state_stack[-1]
             else:
-                children = []
-            value = callback(children)
+                if size:
+                    children = value_stack[-size:]
+                    del state_stack[-size:]
+                    del value_stack[-size:]
+                else:
+                    children = []
+                value_stack.append(callback(children))
             state_stack.append(actions[state_stack[-1]][origin][1])
-            value_stack.append(value)
+            value = value_stack[-1]
             if type_ == "$END" and state_stack[-1] == end_state:
                 return value
 
