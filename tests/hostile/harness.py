@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import resource
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -31,12 +30,15 @@ class Run:
         return HEADER.search(self.err)
 
 
-def _limits(memory_mb: int):
-    def apply() -> None:
-        size = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (size, size))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    return apply
+def bounded(memory_mb: int, *args: str) -> list[str]:
+    """A command line that runs `python ARGS` with at most `memory_mb` of address space and no
+    core dump (set in the child, which then execs the Python that runs ARGS)."""
+    size = memory_mb * 1024 * 1024
+    launcher = ("import os, resource, sys; "
+                f"resource.setrlimit(resource.RLIMIT_AS, ({size}, {size})); "
+                "resource.setrlimit(resource.RLIMIT_CORE, (0, 0)); "
+                "os.execv(sys.executable, [sys.executable] + sys.argv[1:])")
+    return [sys.executable, "-c", launcher, *args]
 
 
 def run_cli(*args: str, timeout: float = 60, memory_mb: int = 2048, cwd: Path = ROOT,
@@ -45,8 +47,8 @@ def run_cli(*args: str, timeout: float = 60, memory_mb: int = 2048, cwd: Path = 
     refused memory past `memory_mb` of address space."""
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     full_env.pop("CNNDSL_DEBUG", None)
-    proc = subprocess.run([sys.executable, "-m", "cnndsl", *args], check=False, cwd=cwd, env=full_env, capture_output=True,
-                          text=True, errors="replace", timeout=timeout, preexec_fn=_limits(memory_mb))
+    proc = subprocess.run(bounded(memory_mb, "-m", "cnndsl", *args), check=False, cwd=cwd, env=full_env,
+                          capture_output=True, text=True, errors="replace", timeout=timeout)
     return Run(proc.returncode, proc.stdout, proc.stderr)
 
 
