@@ -91,10 +91,10 @@ def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
         raise SourceError(exc.strerror or str(exc)) from None
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise SourceError(f"not a regular file ({_kind(info.st_mode)})")
+        if not stat.S_ISREG(info.st_mode):  # located at 1:1: what the file is, not where it is
+            raise SourceError(f"not a regular file ({_kind(info.st_mode)})", 1, 1)
         if info.st_size > limit:
-            raise SourceError(f"the file has {info.st_size:,} bytes; the limit is {limit:,}")
+            raise SourceError(f"the file has {info.st_size:,} bytes; the limit is {limit:,}", 1, 1)
         chunks, size = [], 0
         while size <= limit:
             chunk = os.read(fd, min(1 << 20, limit + 1 - size))
@@ -107,7 +107,7 @@ def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
     finally:
         os.close(fd)
     if size > limit:  # it grew while we read it
-        raise SourceError(f"the file has more than {limit:,} bytes")
+        raise SourceError(f"the file has more than {limit:,} bytes", 1, 1)
     return b"".join(chunks)
 
 
