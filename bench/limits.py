@@ -89,12 +89,14 @@ CASES = [
 ]
 
 
-def measure(root: Path, path: Path, timeout: float = 60, memory_mb: int = 4096) -> tuple[int | None, float, float, int, str]:
-    """(exit status or None if killed, CPU s, wall s, peak RSS in MB, first line of stderr)."""
+def measure(root: Path, path: Path, timeout: float = 60, memory_mb: int = 4096,
+            command: tuple[str, ...] = ("check",)) -> tuple[int | None, float, float, int, str]:
+    """(exit status or None if killed, CPU s, wall s, peak RSS in MB, first line of stderr) of
+    `cnndsl COMMAND PATH`."""
     env = {**os.environ, "PYTHONPATH": str(root)}
     start = time.perf_counter()
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(bounded(memory_mb, "-m", "cnndsl", "check", str(path)), cwd=root, env=env,
+        proc = subprocess.Popen(bounded(memory_mb, "-m", "cnndsl", *command, str(path)), cwd=root, env=env,
                                 stdout=subprocess.DEVNULL, stderr=err)
         status, usage = _wait(proc, timeout)
         wall = time.perf_counter() - start
