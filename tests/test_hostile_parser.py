@@ -171,3 +171,15 @@ def test_the_fast_driver_gives_what_larks_loop_gives(monkeypatch):
     assert sum(isinstance(r, list) for r in fast) > 100  # parsed, not only failed
     for text, a, b in zip(corpus, fast, slow):
         assert a == b, text
+
+
+def test_the_parse_tables_are_cached_only_in_a_private_directory(tmp_path, monkeypatch):
+    """Lark's `cache=True` pickles the tables under a predictable name in the shared temp
+    directory, where another user could plant a pickle that runs code at the next start."""
+    import tempfile
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    path = parser_module._cache_file("grammar")
+    assert path and Path(path).parent == tmp_path / "cnndsl" and not path.startswith(tempfile.gettempdir() + "/.lark")
+    assert (tmp_path / "cnndsl").stat().st_mode & 0o077 == 0
+    (tmp_path / "cnndsl").chmod(0o777)
+    assert parser_module._cache_file("grammar") is False

@@ -6,6 +6,8 @@ AST nesting up to build.MAX_NESTING); each refusal is a diagnostic at the line a
 limit was passed. docs/security.md lists the limits."""
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -71,9 +73,27 @@ _LOCK = threading.RLock()  # the post-lexer and the builder hold the state of on
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    return Lark(GRAMMAR.read_text(), parser="lalr", lexer="contextual", postlex=_NEWLINES,
+    grammar = GRAMMAR.read_text()
+    return Lark(grammar, parser="lalr", lexer="contextual", postlex=_NEWLINES,
                 transformer=_BUILDER, keep_all_tokens=True, maybe_placeholders=True, start=["start", "expr"],
-                cache=True)  # the LALR tables, pickled in the temp dir, keyed by grammar and options
+                cache=_cache_file(grammar))
+
+
+def _cache_file(grammar: str) -> str | bool:
+    """Where Lark may keep its LALR tables (a pickle, loaded at every start): in a directory of
+    the user's own, never in the shared temp directory, where `cache=True` would put it under a
+    predictable name that another user could plant first (docs/security.md). No such directory:
+    no cache (0.15 s more per start)."""
+    try:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cnndsl"
+        base.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = base.stat()
+        if (hasattr(os, "getuid") and info.st_uid != os.getuid()) or info.st_mode & 0o022:
+            return False
+    except (OSError, RuntimeError):
+        return False
+    digest = hashlib.sha256(grammar.encode()).hexdigest()[:20]
+    return str(base / f"lark-{digest}.pickle")
 
 
 @lru_cache(maxsize=1)
