@@ -10,6 +10,7 @@ from ..ir import Graph
 from .elaborator import Elaborator
 from .program import Program, load_program
 from .resolve import resolve
+from .values import shared_steps
 
 
 def elaborate(program: Program, params: dict[str, Any] | None = None,
@@ -30,14 +31,15 @@ def check_program(program: Program, params: dict[str, Any] | None = None,
         raise CnnDslError(unresolved)
     main = program.main()
     graphs, found = [], {}
-    for net in program.networks:
-        if net is not main and any(p.default is None for p in net.params):
-            continue
-        try:
-            graphs.append(Elaborator(program).build(net, (params or {}) if net is main else {}, input_dims))
-        except CnnDslError as exc:
-            for d in exc.diagnostics:
-                found.setdefault((str(d.span), d.message), d)
+    with shared_steps():  # the evaluation limit holds for the file, not for each of its networks
+        for net in program.networks:
+            if net is not main and any(p.default is None for p in net.params):
+                continue
+            try:
+                graphs.append(Elaborator(program).build(net, (params or {}) if net is main else {}, input_dims))
+            except CnnDslError as exc:
+                for d in exc.diagnostics:
+                    found.setdefault((str(d.span), d.message), d)
     if found:
         raise CnnDslError(found.values())
     return graphs

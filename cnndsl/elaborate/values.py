@@ -7,157 +7,61 @@ bounded (docs/security.md):
   division by zero, `0 ** -1` and a negative number to a fractional power;
 - a list, dictionary or partially applied block holds at most MAX_VALUE_ITEMS values, nested ones
   counted, and nests at most MAX_VALUE_DEPTH deep; a range has at most MAX_RANGE items;
-- one evaluator (one network's elaboration) takes at most MAX_STEPS steps, a step being one
-  sub-expression or one item of a list it makes, so repeated evaluation cannot run away either.
+- the evaluators of one check (every network of a file: `shared_steps`) take at most MAX_STEPS
+  steps together, a step being one sub-expression or one item of a list it makes, so repeated
+  evaluation cannot run away, nor can many networks that each stay under the limit.
 
 No built-in can raise anything but a located diagnostic."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from .. import ast
 from ..diagnostics import CnnDslError, did_you_mean, error
 from ..ops.paths import LinearDecay
 from ..parser.limits import MAX_INT, MAX_TOKEN_CHARS, MIN_INT
-from ..source import Span
 from .functions import BINOPS, BUILTINS, MAX_RANGE, checked, digits, reason
+from .value_types import BlockRef, Env, Tensor, show, type_name
 
 MAX_INT_BITS = 64
 MAX_VALUE_ITEMS = 100_000  # values inside one list, dictionary or block value, nested ones counted
 MAX_VALUE_DEPTH = 100  # lists in lists in lists ...
-MAX_STEPS = 1_000_000  # sub-expressions evaluated and items made by one evaluator; ResNet-1202 takes 4,235
-SHOW_CHARS = 120  # how much of a value a message or label shows
+MAX_STEPS = 1_000_000  # sub-expressions evaluated and items made by one check; ResNet-1202 takes 4,235
 
 
-@dataclass(frozen=True)
-class BlockRef:
-    """A block (or network) used as a value: `let b = depth < 50 ? basic : bottleneck`, or
-    partially applied: `let b = bottleneck(groups=32)`. Calling it adds the call's arguments
-    after `args` (positional after positional; a keyword given again replaces the earlier one),
-    so a block handed to `stage` can carry values that its definition cannot see."""
+class Steps:
+    """Evaluation steps taken, against MAX_STEPS; shared by the evaluators of one check."""
 
-    name: str
-    args: tuple[tuple[str | None, Any], ...] = ()
-    spans: tuple[Span, ...] = field(default=(), compare=False)
-
-    def apply(self, args: list[tuple[str | None, Any, Span]]) -> BlockRef:
-        new = {name for name, _, _ in args if name is not None}
-        kept = [(n, v, s) for (n, v), s in zip(self.args, self.spans) if n is None or n not in new]
-        merged = [a for a in kept if a[0] is None] + [a for a in args if a[0] is None] \
-            + [a for a in kept if a[0] is not None] + [a for a in args if a[0] is not None]
-        return BlockRef(self.name, tuple((n, v) for n, v, _ in merged), tuple(s for _, _, s in merged))
-
-    def call_args(self) -> list[tuple[str | None, Any, Span]]:
-        return [(n, v, s) for (n, v), s in zip(self.args, self.spans)]
-
-    def __str__(self) -> str:
-        return show(self)
+    def __init__(self) -> None:
+        self.taken = 0
 
 
-@dataclass(frozen=True)
-class Tensor:
-    """A named intermediate result (`... as a4`): the id of the graph node that produces it."""
-
-    node: str
+_SHARED: ContextVar[Steps | None] = ContextVar("cnndsl_steps", default=None)
 
 
-class Env:
-    """Lexical scope: a block sees the file-level `let`s and its own parameters, not its caller's."""
-
-    def __init__(self, parent: Env | None = None, values: dict[str, Any] | None = None):
-        self.parent = parent
-        self.values: dict[str, Any] = dict(values or {})
-
-    def lookup(self, name: str) -> Any:
-        env = self
-        while env is not None:
-            if name in env.values:
-                return env.values[name]
-            env = env.parent
-        raise KeyError(name)
-
-    def names(self) -> set[str]:
-        out, env = set(), self
-        while env is not None:
-            out |= set(env.values)
-            env = env.parent
-        return out
-
-    def child(self, values: dict[str, Any] | None = None) -> Env:
-        return Env(self, values)
-
-
-def type_name(v: Any) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
-            dict: "a dictionary", BlockRef: "a block", Tensor: "a tensor",
-            LinearDecay: "a drop-path schedule"}.get(type(v), type(v).__name__)
-
-
-def show(v: Any, limit: int = SHOW_CHARS) -> str:
-    """A value as the language writes it, cut to about `limit` characters with `...`."""
-    out: list[str] = []
-    _show(v, out, [limit])
-    return "".join(out)
-
-
-def _show(v: Any, out: list[str], left: list[int]) -> None:
-    if left[0] <= 0:
-        return
-    if isinstance(v, list):
-        _show_items(v, "[", "]", out, left, lambda x: _show(x, out, left))
-    elif isinstance(v, dict):
-        _show_items(list(v.items()), "{", "}", out, left, lambda kv: _show_pair(kv, ": ", out, left))
-    elif isinstance(v, BlockRef):
-        _emit(v.name, out, left)
-        if v.args:
-            _show_items(list(v.args), "(", ")", out, left,
-                        lambda a: _show(a[1], out, left) if a[0] is None else _show_pair(a, "=", out, left))
-    else:
-        _emit(_atom(v), out, left)
-
-
-def _show_items(items: list, open_: str, close: str, out: list[str], left: list[int], each: Callable) -> None:
-    _emit(open_, out, left)
-    for i, item in enumerate(items):
-        if i:
-            _emit(", ", out, left)
-        if left[0] <= 0:
-            out.append(f"... ({len(items)} items)")
-            break
-        each(item)
-    out.append(close)
-
-
-def _show_pair(kv: tuple, sep: str, out: list[str], left: list[int]) -> None:
-    k, v = kv
-    _emit(k, out, left) if isinstance(k, str) and sep == "=" else _show(k, out, left)
-    _emit(sep, out, left)
-    _show(v, out, left)
-
-
-def _emit(text: str, out: list[str], left: list[int]) -> None:
-    out.append(text)
-    left[0] -= len(text)
-
-
-def _atom(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, str):
-        text = v if len(v) <= SHOW_CHARS else v[:SHOW_CHARS] + "..."
-        return '"' + "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text) + '"'
-    if isinstance(v, int):
-        return digits(v)
-    return str(v)
+@contextmanager
+def shared_steps() -> Iterator[Steps]:
+    """Every Evaluator made inside shares one step count (check_program: all networks of a file)."""
+    steps = Steps()
+    token = _SHARED.set(steps)
+    try:
+        yield steps
+    finally:
+        _SHARED.reset(token)
 
 
 class Evaluator:
     def __init__(self, blocks: set[str]):
         self.blocks = blocks  # global block and network names, usable as values
-        self.steps = 0
+        self.budget = _SHARED.get() or Steps()
+
+    @property
+    def steps(self) -> int:
+        return self.budget.taken
 
     def eval(self, e: ast.Expr, env: Env) -> Any:
         try:
@@ -170,8 +74,8 @@ class Evaluator:
         return getattr(self, "_" + type(e).__name__)(e, env)
 
     def _step(self, n: int, e: ast.Node) -> None:
-        self.steps += n
-        if self.steps > MAX_STEPS:
+        self.budget.taken += n
+        if self.budget.taken > MAX_STEPS:
             raise error(f"evaluating the values takes more than {MAX_STEPS:,} steps", e.span,
                         help="this limit keeps a file from running long; see docs/security.md")
 
@@ -410,6 +314,8 @@ __all__ = [
     "Evaluator",
     "Tensor",
     "checked",
+    "checked_value",
+    "shared_steps",
     "show",
     "truthy",
     "type_name",
