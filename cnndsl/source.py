@@ -89,6 +89,8 @@ def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
         fd = os.open(path, flags)
     except OSError as exc:
         raise SourceError(exc.strerror or str(exc)) from None
+    except ValueError:  # a NUL in the name, from Python
+        raise SourceError("not a file name") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):  # located at 1:1: what the file is, not where it is

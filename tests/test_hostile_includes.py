@@ -144,3 +144,9 @@ def test_a_syntax_error_in_an_included_file_quotes_that_file(project):
     run = run_cli("check", str(path), timeout=60)
     assert_user_error(run, str(project / "sub" / "broken.arch"), 1, 17, "two layers need `->` between them")
     assert "block b = 3x3:8 3x3:8" in run.err
+
+
+@pytest.mark.parametrize("path, include_path", [("a\x00b.arch", []), ("", []), ("x.arch", ["d\x00"])])
+def test_a_file_name_from_python_that_is_not_one_is_a_cnndsl_error(path, include_path):
+    with pytest.raises(CnnDslError, match="not a file name"):
+        analyze(path, include_path=include_path)

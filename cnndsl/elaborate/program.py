@@ -133,6 +133,9 @@ def load_program(path: str | Path, include_path: Sequence[str | Path] = ()) -> P
     (`--include-path`), each a root that includes may read."""
     program = Program(root=str(path))
     shown = str(path)
+    for name in (shown, *map(str, include_path)):
+        if not name or "\x00" in name:
+            raise error(f"cannot read {name!r}: not a file name", None)
     named = Path(os.path.abspath(path))
     root = _Source(named.parent.resolve() / named.name, shown, is_root=True)
     roots = [_Dir(root.real.parent, os.path.dirname(shown))]
