@@ -95,25 +95,34 @@ def measure(root: Path, path: Path, timeout: float = 60, memory_mb: int = 4096,
     `cnndsl COMMAND PATH`."""
     env = {**os.environ, "PYTHONPATH": str(root)}
     start = time.perf_counter()
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(bounded(memory_mb, "-m", "cnndsl", *command, str(path)), cwd=root, env=env,
+    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as peak:
+        proc = subprocess.Popen(bounded(memory_mb, *command, str(path), peak=peak.name), cwd=root, env=env,
                                 stdout=subprocess.DEVNULL, stderr=err)
         status, usage = _wait(proc, timeout)
         wall = time.perf_counter() - start
         err.seek(0)
         first = (err.read(2000).decode(errors="replace").splitlines() or [""])[0]
+        written = peak.read().strip()
     cpu = usage.ru_utime + usage.ru_stime
-    return status, cpu, wall, usage.ru_maxrss // 1024, first
+    return status, cpu, wall, int(written) // 1024 if written else usage.ru_maxrss // 1024, first
 
 
-def bounded(memory_mb: int, *args: str) -> list[str]:
-    """A command line that runs `python ARGS` with at most `memory_mb` of address space (set in
-    the child, which then becomes the Python that runs ARGS: no preexec_fn, no fork hazards)."""
+def bounded(memory_mb: int, *args: str, peak: str) -> list[str]:
+    """A command line that runs `cnndsl ARGS` in a fresh Python with at most `memory_mb` of
+    address space, writing its peak resident memory (VmHWM, in kB) to the file `peak` as it
+    exits. (The kernel's ru_maxrss of a child counts the parent's memory at the fork, so a large
+    parent, such as a test session, would inflate it; VmHWM is the process's own.)"""
     size = memory_mb * 1024 * 1024
-    launcher = ("import os, resource, sys; "
-                f"resource.setrlimit(resource.RLIMIT_AS, ({size}, {size})); "
-                "resource.setrlimit(resource.RLIMIT_CORE, (0, 0)); "
-                "os.execv(sys.executable, [sys.executable] + sys.argv[1:])")
+    launcher = (
+        "import atexit, re, resource, runpy, sys\n"
+        f"resource.setrlimit(resource.RLIMIT_AS, ({size}, {size}))\n"
+        "resource.setrlimit(resource.RLIMIT_CORE, (0, 0))\n"
+        "def peak():\n"
+        "    m = re.search(r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read())\n"
+        f"    open({peak!r}, 'w').write(m.group(1) if m else '')\n"
+        "atexit.register(peak)\n"
+        "sys.argv = ['cnndsl'] + sys.argv[1:]\n"
+        "runpy.run_module('cnndsl', run_name='__main__', alter_sys=True)\n")
     return [sys.executable, "-c", launcher, *args]
 
 
