@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from cnndsl.api import check
 from cnndsl.diagnostics import CnnDslError
+from cnndsl.ir import Graph
 
 IMPORT_EMITTED = False  # the hook: import the emitted module too, once the emitter is inert (the lead's)
 TIME_LIMIT_S = 10  # per input, all stages together
@@ -199,7 +200,7 @@ class Timeout(Exception):
     pass
 
 
-def _alarm(signum, frame):
+def _alarm(signum: int, frame: object) -> None:
     raise Timeout
 
 
@@ -246,17 +247,17 @@ def run_one(data: bytes, path: Path) -> tuple[str, str]:
         signal.setitimer(signal.ITIMER_REAL, 0)
 
 
-def _report(graph) -> None:
+def _report(graph: Graph) -> None:
     from cnndsl.views.report import build_report
     build_report(graph).model_dump_json()
 
 
-def _diagram(graph) -> None:
+def _diagram(graph: Graph) -> None:
     from cnndsl.views.graphviz import to_dot
     to_dot(graph)
 
 
-def _source(graph) -> str:
+def _source(graph: Graph) -> str:
     from cnndsl.lower import to_source
     return to_source(graph)
 

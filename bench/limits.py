@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -126,7 +127,7 @@ def bounded(memory_mb: int, *args: str, peak: str) -> list[str]:
     return [sys.executable, "-c", launcher, *args]
 
 
-def _wait(proc: subprocess.Popen, timeout: float):
+def _wait(proc: subprocess.Popen, timeout: float) -> tuple[int | None, resource.struct_rusage]:
     deadline = time.monotonic() + timeout
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)

@@ -41,7 +41,7 @@ class Span:
 class SourceError(Exception):
     """A file that cannot be read as `.arch` text; `line`/`column` locate the culprit when known."""
 
-    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
         super().__init__(message)
         self.message, self.line, self.column = message, line, column
 

@@ -44,7 +44,7 @@ def reason(exc: BaseException) -> str:
     return text if len(text) <= 200 else text[:200] + "..."
 
 
-def _exact_div(a, b):
+def _exact_div(a: Any, b: Any) -> Any:
     """`/` stays an integer when it divides exactly (`c/2`), and is a float otherwise."""
     if isinstance(a, int) and isinstance(b, int) and a % b == 0:
         return a // b
@@ -64,7 +64,7 @@ def _int_arg(v: Any, what: str) -> int:
     return v
 
 
-def _range(*args):
+def _range(*args: Any) -> list[int]:
     if not 1 <= len(args) <= 3:
         raise TypeError(f"range takes 1 to 3 integers, got {len(args)}")
     values = [_int_arg(a, "each argument") for a in args]
@@ -77,7 +77,7 @@ def _range(*args):
     return list(range(start, stop, step))
 
 
-def _round(x, ndigits=None):
+def _round(x: Any, ndigits: Any = None) -> Any:
     if ndigits is None:
         return round(x)
     ndigits = _int_arg(ndigits, "the number of digits")
@@ -86,9 +86,9 @@ def _round(x, ndigits=None):
     return round(x, ndigits)
 
 
-def _numbers(name: str, fn: Callable) -> Callable:
+def _numbers(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     """A built-in over numbers (or one list of numbers): strings and lists of lists are refused."""
-    def call(*args):
+    def call(*args: Any) -> Any:
         items = args[0] if len(args) == 1 and isinstance(args[0], list) else args
         if any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in items):
             raise TypeError(f"`{name}` takes numbers")
@@ -96,7 +96,7 @@ def _numbers(name: str, fn: Callable) -> Callable:
     return call
 
 
-def _int(v):
+def _int(v: Any) -> int:
     if isinstance(v, str) and len(v.strip()) > 30:
         raise ValueError("the string is too long for an integer")
     return int(v)

@@ -76,7 +76,7 @@ class _Source:
 
 
 class _Loader:
-    def __init__(self, program: Program, roots: list[_Dir]):
+    def __init__(self, program: Program, roots: list[_Dir]) -> None:
         self.program, self.roots, self.budget = program, roots, Budget()
 
     def run(self, root: _Source) -> None:

@@ -48,7 +48,7 @@ class Tensor:
 class Env:
     """Lexical scope: a block sees the file-level `let`s and its own parameters, not its caller's."""
 
-    def __init__(self, parent: Env | None = None, values: dict[str, Any] | None = None):
+    def __init__(self, parent: Env | None = None, values: dict[str, Any] | None = None) -> None:
         self.parent = parent
         self.values: dict[str, Any] = dict(values or {})
 

@@ -55,7 +55,7 @@ def shared_steps() -> Iterator[Steps]:
 
 
 class Evaluator:
-    def __init__(self, blocks: set[str]):
+    def __init__(self, blocks: set[str]) -> None:
         self.blocks = blocks  # global block and network names, usable as values
         self.budget = _SHARED.get() or Steps()
 
@@ -93,10 +93,10 @@ class Evaluator:
         return v
 
     # ------------------------------------------------------------ node kinds
-    def _Const(self, e, env):
+    def _Const(self, e: ast.Const, env: Env) -> Any:
         return e.value
 
-    def _Var(self, e: ast.Var, env: Env):
+    def _Var(self, e: ast.Var, env: Env) -> Any:
         try:
             return env.lookup(e.name)
         except KeyError:
@@ -106,10 +106,10 @@ class Evaluator:
         raise error(f"unknown name `{e.name}`", e.span,
                     help=did_you_mean(e.name, env.names() | self.blocks))
 
-    def _ListExpr(self, e, env):
+    def _ListExpr(self, e: ast.ListExpr, env: Env) -> Any:
         return self._bounded([self._eval(x, env) for x in e.items], e)
 
-    def _DictExpr(self, e, env):
+    def _DictExpr(self, e: ast.DictExpr, env: Env) -> Any:
         out = {}
         for k, v in e.pairs:
             key = self._eval(k, env)
@@ -118,7 +118,7 @@ class Evaluator:
             out[key] = self._eval(v, env)
         return self._bounded(out, e)
 
-    def _Index(self, e: ast.Index, env):
+    def _Index(self, e: ast.Index, env: Env) -> Any:
         target, key = self._eval(e.target, env), self._eval(e.key, env)
         if isinstance(target, dict):
             if isinstance(key, (list, dict, BlockRef)) or key not in target:
@@ -133,7 +133,7 @@ class Evaluator:
             return target[key]
         raise error(f"cannot index {type_name(target)}", e.target.span)
 
-    def _Call(self, e: ast.Call, env):
+    def _Call(self, e: ast.Call, env: Env) -> Any:
         block = self._block_value(e.name, env)
         if block is not None:  # partial application: `bottleneck(groups=32)`
             return self._bounded(block.apply([(a.name, self._eval(a.value, env), a.span) for a in e.args]), e)
@@ -164,24 +164,24 @@ class Evaluator:
             pass
         return BlockRef(name) if name in self.blocks and name not in BUILTINS else None
 
-    def _Unary(self, e: ast.Unary, env):
+    def _Unary(self, e: ast.Unary, env: Env) -> Any:
         v = self._eval(e.operand, env)
         if e.op == "not":
             return not truthy(v, e.operand)
         _number(v, e.operand)
         return checked(-v, e.span)
 
-    def _BoolOp(self, e: ast.BoolOp, env):
+    def _BoolOp(self, e: ast.BoolOp, env: Env) -> Any:
         for operand in e.operands:
             v = truthy(self._eval(operand, env), operand)
             if v == (e.op == "or"):
                 return v
         return e.op == "and"
 
-    def _Ternary(self, e: ast.Ternary, env):
+    def _Ternary(self, e: ast.Ternary, env: Env) -> Any:
         return self._eval(e.then if truthy(self._eval(e.cond, env), e.cond) else e.otherwise, env)
 
-    def _BinOp(self, e: ast.BinOp, env):
+    def _BinOp(self, e: ast.BinOp, env: Env) -> Any:
         a, b = self._eval(e.left, env), self._eval(e.right, env)
         if e.op in ("==", "!="):
             return (a == b) == (e.op == "==")
@@ -283,12 +283,12 @@ def checked_value(v: Any) -> Any:
     return v
 
 
-def _number(v, e):
+def _number(v: Any, e: ast.Node) -> None:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise error(f"expected a number, got {type_name(v)} ({show(v)})", e.span)
 
 
-def _check_power(a, b, e):
+def _check_power(a: Any, b: Any, e: ast.Node) -> None:
     if isinstance(a, int) and isinstance(b, int) and abs(a) > 1 and b * math.log2(abs(a)) > MAX_INT_BITS:
         raise error(f"{show(a)} ** {show(b)} is too large", e.span)
     if a == 0 and b < 0:

@@ -11,6 +11,7 @@ import os
 import threading
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from lark import Lark, Token
 from lark.exceptions import (
@@ -135,7 +136,7 @@ def _source_error(exc: SourceError, filename: str, prefix: str = "") -> CnnDslEr
     return error(exc.message, Span(filename, exc.line, exc.column, exc.line, exc.column + 1))
 
 
-def _run(text: str, filename: str, start: str, budget: Budget | None):
+def _run(text: str, filename: str, start: str, budget: Budget | None) -> Any:
     try:
         check_characters(text)
     except SourceError as exc:

@@ -40,7 +40,7 @@ class _Part:
 
     __slots__ = ("value",)
 
-    def __init__(self, value: Any):
+    def __init__(self, value: Any) -> None:
         self.value = value
 
 
@@ -60,7 +60,7 @@ def _int_literal(text: str, span: Span) -> int:
 class AstBuilder(Transformer):
     """Not reentrant: one parse at a time sets `filename` and `reset()`s the builder."""
 
-    def __init__(self, filename: str = "<string>"):
+    def __init__(self, filename: str = "<string>") -> None:
         super().__init__()
         self.filename = filename
         self._extent: dict[int, tuple[_Pos, _Pos]] = {}  # id(node) -> extent as a child, with brackets
@@ -140,36 +140,36 @@ class AstBuilder(Transformer):
         return [x for x in c if isinstance(x, (ast.Node, _Part))]
 
     # ------------------------------------------------------------ items
-    def start(self, c):
+    def start(self, c: list) -> Any:
         items = tuple(x for x in c if isinstance(x, ast.Node))
         return ast.Module(self._span(c), self.filename, items)
 
-    def include(self, c):
+    def include(self, c: list) -> Any:
         return ast.Include(self._span(c), str(c[1])[1:-1])
 
-    def unit_decl(self, c):
+    def unit_decl(self, c: list) -> Any:
         return self._node(ast.UnitDecl(self._span(c), c[2]), c)
 
-    def params(self, c):
+    def params(self, c: list) -> Any:
         return self._part(tuple(x for x in c if isinstance(x, ast.Param)), c)
 
-    def param(self, c):
+    def param(self, c: list) -> Any:
         return self._node(ast.Param(self._span(c), str(c[0]), c[2]), c)
 
-    def expr_body(self, c):
+    def expr_body(self, c: list) -> Any:
         chain = c[1]
         return self._part(((ast.ChainStmt(chain.span, chain),), True), c)
 
-    def stmt_body(self, c):
+    def stmt_body(self, c: list) -> Any:
         return self._part((tuple(x for x in c if isinstance(x, ast.Node)), False), c)
 
-    def block_def(self, c):
+    def block_def(self, c: list) -> Any:
         _, name, params, _, input_name, body = c
         (stmts, single) = body.value
         return self._node(ast.BlockDef(self._span(c), str(name), params.value if params else (), stmts, False,
                                        None, single, str(input_name) if input_name else None), c)
 
-    def network_def(self, c):
+    def network_def(self, c: list) -> Any:
         _, name, params, _, dims, body = c
         (stmts, single) = body.value
         span = self._span(c)
@@ -179,34 +179,34 @@ class AstBuilder(Transformer):
                                        single), c)
 
     # ------------------------------------------------------------ statements
-    def let_stmt(self, c):
+    def let_stmt(self, c: list) -> Any:
         return self._node(ast.Let(self._span(c), str(c[1]), c[3]), c)
 
-    def chain_stmt(self, c):
+    def chain_stmt(self, c: list) -> Any:
         return self._node(ast.ChainStmt(self._span(c), c[0]), c)
 
-    def output_stmt(self, c):
+    def output_stmt(self, c: list) -> Any:
         return self._node(ast.Output(self._span(c), tuple(x for x in c if isinstance(x, ast.OutputItem))), c)
 
-    def output_item(self, c):
+    def output_item(self, c: list) -> Any:
         return self._node(ast.OutputItem(self._span(c), str(c[0]), c[2]), c)
 
-    def if_stmt(self, c):
+    def if_stmt(self, c: list) -> Any:
         otherwise = c[-1].value if isinstance(c[-1], _Part) else ()
         then = tuple(x for x in c[2:] if isinstance(x, ast.Node))
         return self._node(ast.If(self._span(c), c[1], then, otherwise), c)
 
-    def else_block(self, c):
+    def else_block(self, c: list) -> Any:
         return self._part(tuple(x for x in c if isinstance(x, ast.Node)), c)
 
     # ------------------------------------------------------------ layer expressions
-    def seq(self, c):
+    def seq(self, c: list) -> Any:
         return c[0] if len(c) == 1 else self._seq(self._values(c), c)
 
-    def rseq(self, c):
+    def rseq(self, c: list) -> Any:
         return c[0] if len(c) == 1 else self._seq(self._values(c)[::-1], c)  # `a <- b` means b feeds a
 
-    def _seq(self, parts: list, c: list):
+    def _seq(self, parts: list, c: list) -> Any:
         if len(parts) == 1:
             return parts[0]
         items: list = []
@@ -215,7 +215,7 @@ class AstBuilder(Transformer):
         height = 1 + self._depth(items)
         return self._node(ast.Seq(self._span(c), tuple(items)), c, height)
 
-    def alt(self, c):
+    def alt(self, c: list) -> Any:
         if len(c) == 1:
             return c[0]
         branches = self._values(c)
@@ -223,77 +223,77 @@ class AstBuilder(Transformer):
             return branches[0]
         return self._node(ast.Merge(self._span(c), "concat", tuple(branches), ()), c)
 
-    def repeat(self, c):
+    def repeat(self, c: list) -> Any:
         return self._node(ast.Repeat(self._span(c), c[0], c[2]), c)
 
-    def named(self, c):
+    def named(self, c: list) -> Any:
         return self._node(ast.Named(self._span(c), c[0], str(c[2])), c)
 
-    def unit_layer(self, c):
+    def unit_layer(self, c: list) -> Any:
         dims, _, channels, _, stride, *attrs = c
         span = self._span(c)
         return self._node(ast.UnitLayer(span, _dims(dims, span), channels, stride, tuple(attrs)), c)
 
-    def name_layer(self, c):
+    def name_layer(self, c: list) -> Any:
         name, _, channels, _, stride, *attrs = c
         node = ast.NameLayer(self._span(c), str(name), channels, stride, tuple(attrs))
         return self._node(node, c, 1 if channels is None and stride is None and not attrs else None)
 
-    def call_layer(self, c):
+    def call_layer(self, c: list) -> Any:
         name, _, args, _, *attrs = c
         return self._node(ast.CallLayer(self._span(c), str(name), args.value if args else (), tuple(attrs)), c)
 
-    def merge(self, c):
+    def merge(self, c: list) -> Any:
         kind, _, body, _, *attrs = c
         branches = body.branches if isinstance(body, ast.Merge) and not body.attrs and body.kind == "concat" else (body,)
         return self._node(ast.Merge(self._span(c), "concat" if str(kind) == "inception" else str(kind),
                                     tuple(branches), tuple(attrs)), c)
 
-    def merge_for(self, c):
+    def merge_for(self, c: list) -> Any:
         kind, _, body, _, var, _, iterable, _, *attrs = c
         return self._node(ast.MergeFor(self._span(c), "concat" if str(kind) == "inception" else str(kind),
                                        body, str(var), iterable, tuple(attrs)), c)
 
-    def combinator(self, c):
+    def combinator(self, c: list) -> Any:
         kind, _, body, _, second, _, *attrs = c
         return self._node(ast.Combinator(self._span(c), str(kind), body, second, tuple(attrs)), c)
 
-    def group(self, c):
+    def group(self, c: list) -> Any:
         # `(a | b)`: the concat spans its parentheses, so an error's caret covers the whole group.
         inner = c[1]
         if isinstance(inner, ast.Merge) and not inner.attrs:
             return self._node(ast.Merge(self._span(c), inner.kind, inner.branches, inner.attrs), c)
         return self._wrap(inner, c)
 
-    def cond_layer(self, c):
+    def cond_layer(self, c: list) -> Any:
         return self._node(ast.CondLayer(self._span(c), c[1], c[3], c[5]), c)
 
-    def for_layer(self, c):
+    def for_layer(self, c: list) -> Any:
         return self._node(ast.ForLayer(self._span(c), c[1], str(c[3]), c[5]), c)
 
-    def attr_value(self, c):
+    def attr_value(self, c: list) -> Any:
         return self._node(ast.Attr(self._span(c), str(c[0]), c[2]), c)
 
-    def attr_flag(self, c):
+    def attr_flag(self, c: list) -> Any:
         return ast.Attr(self._span(c), str(c[0]), None)
 
-    def args(self, c):
+    def args(self, c: list) -> Any:
         return self._part(tuple(x for x in c if isinstance(x, ast.Arg)), c)
 
-    def pos_arg(self, c):
+    def pos_arg(self, c: list) -> Any:
         return self._node(ast.Arg(self._span(c), None, c[0]), c)
 
-    def kw_arg(self, c):
+    def kw_arg(self, c: list) -> Any:
         return self._node(ast.Arg(self._span(c), str(c[0]), c[2]), c)
 
     # ------------------------------------------------------------ value expressions
-    def atom(self, c):  # `(expr)`
+    def atom(self, c: list) -> Any:  # `(expr)`
         return self._wrap(c[1], c)
 
-    def ternary(self, c):
+    def ternary(self, c: list) -> Any:
         return self._node(ast.Ternary(self._span(c), c[0], c[2], c[4]), c)
 
-    def _boolop(self, op: str, c):
+    def _boolop(self, op: str, c: list) -> Any:
         if len(c) == 1:
             return c[0]
         operands = self._values(c)
@@ -301,24 +301,24 @@ class AstBuilder(Transformer):
             return operands[0]
         return self._node(ast.BoolOp(self._span(c), op, tuple(operands)), c)
 
-    def or_(self, c):
+    def or_(self, c: list) -> Any:
         return self._boolop("or", c)
 
-    def and_(self, c):
+    def and_(self, c: list) -> Any:
         return self._boolop("and", c)
 
-    def not_(self, c):
+    def not_(self, c: list) -> Any:
         return self._node(ast.Unary(self._span(c), "not", c[1]), c)
 
-    def compare(self, c):
+    def compare(self, c: list) -> Any:
         return self._node(ast.BinOp(self._span(c), c[1], c[0], c[2]), c)
 
-    def cmp_op(self, c):
+    def cmp_op(self, c: list) -> Any:
         return str(c[0])
 
     add_op = mul_op = cmp_op
 
-    def binop(self, c):
+    def binop(self, c: list) -> Any:
         left = c[0]
         if len(c) == 1:
             return left
@@ -327,19 +327,19 @@ class AstBuilder(Transformer):
             left = self._node(ast.BinOp(span, str(op), left, right), [left, right])
         return left
 
-    def neg(self, c):
+    def neg(self, c: list) -> Any:
         return self._node(ast.Unary(self._span(c), "-", c[1]), c)
 
-    def power(self, c):
+    def power(self, c: list) -> Any:
         if c[1] is None:
             return c[0]
         return self._node(ast.BinOp(self._span(c), "**", c[0], c[2]), c)
 
-    def int(self, c):
+    def int(self, c: list) -> Any:
         span = self._span(c)
         return ast.Const(span, _int_literal(str(c[0]), span))
 
-    def float(self, c):
+    def float(self, c: list) -> Any:
         span = self._span(c)
         value = float(c[0])
         if not math.isfinite(value):
@@ -347,32 +347,32 @@ class AstBuilder(Transformer):
             raise error(f"the number {text} is too large", span, help="numbers must be finite 64-bit floats")
         return ast.Const(span, value)
 
-    def string(self, c):
+    def string(self, c: list) -> Any:
         return ast.Const(self._span(c), str(c[0])[1:-1])
 
-    def true(self, c):
+    def true(self, c: list) -> Any:
         return ast.Const(self._span(c), True)
 
-    def false(self, c):
+    def false(self, c: list) -> Any:
         return ast.Const(self._span(c), False)
 
-    def var(self, c):
+    def var(self, c: list) -> Any:
         return ast.Var(self._span(c), str(c[0]))
 
-    def list(self, c):
+    def list(self, c: list) -> Any:
         return self._node(ast.ListExpr(self._span(c), tuple(x for x in c if isinstance(x, ast.Node))), c)
 
-    def dict(self, c):
+    def dict(self, c: list) -> Any:
         pairs = tuple(x.value for x in c if isinstance(x, _Part))
         return self._node(ast.DictExpr(self._span(c), pairs), c)
 
-    def pair(self, c):
+    def pair(self, c: list) -> Any:
         return self._part((c[0], c[2]), c)
 
-    def index(self, c):
+    def index(self, c: list) -> Any:
         return self._node(ast.Index(self._span(c), c[0], c[2]), c)
 
-    def call(self, c):
+    def call(self, c: list) -> Any:
         args = c[2]
         return self._node(ast.Call(self._span(c), str(c[0]), args.value if args else ()), c)
 

@@ -34,7 +34,7 @@ class _StateLexer:
 
     __slots__ = ("callbacks", "ignore", "keywords", "newlines", "regexes")
 
-    def __init__(self, basic: Any):
+    def __init__(self, basic: Any) -> None:
         scanner = basic.scanner  # builds `basic.callback` too
         self.regexes = [mre.match for mre in scanner._mres]
         self.ignore = basic.ignore_types
@@ -60,7 +60,7 @@ def _keyword_table(cb: Any) -> dict[str, str] | None:
 
 
 class FastParser:
-    def __init__(self, lark: Lark):
+    def __init__(self, lark: Lark) -> None:
         frontend = lark.parser
         self.contextual = frontend.lexer.lexer
         self.postlex = frontend.lexer.postlexer

@@ -29,6 +29,6 @@ __all__ = [
 class Budget:
     """What a program may still spend: tokens and bytes, shared by all the files it reads."""
 
-    def __init__(self, tokens: int = MAX_TOKENS, size: int = MAX_PROGRAM_BYTES):
+    def __init__(self, tokens: int = MAX_TOKENS, size: int = MAX_PROGRAM_BYTES) -> None:
         self.token_limit = self.tokens = tokens
         self.byte_limit = self.bytes = size

@@ -33,7 +33,7 @@ _VALUED = frozenset({"NAME", "INT", "FLOAT", "STRING", "DIMS"})
 class LimitReached(Exception):
     """A limit passed at `token`; the parser turns it into a located diagnostic."""
 
-    def __init__(self, token: Token, message: str, help: str):
+    def __init__(self, token: Token, message: str, help: str) -> None:
         super().__init__(message)
         self.token, self.message, self.help = token, message, help
 
