@@ -1,11 +1,12 @@
 """Fuzzing: hostile and random `.arch` texts through everything a stranger's file reaches.
 
-Inputs come from four sources, in turn:
+Inputs come from five sources, in turn:
 - `grammar`: random derivations of grammar/cnndsl.lark (Lark's own rules, terminals drawn from
   pools that include hostile values: 1e309, 20-digit integers, "/etc/passwd", 0x0 kernels);
 - `tokens`: zoo files with tokens deleted, duplicated, swapped or replaced by hostile ones;
 - `bytes`: zoo files with bytes deleted, duplicated or inserted (invalid UTF-8, NUL, escapes);
-- `hostile`: templates of bombs and edge cases with random sizes.
+- `hostile`: templates of bombs and edge cases with random sizes;
+- `values`: random value expressions over every operator and function, with hostile operands.
 Each goes through `check` (every network of the file), and for each graph the JSON report, the
 diagram (`to_dot`) and the emitted Python (`to_source`, then `ast.parse` and `compile`; running it
 is the hook `IMPORT_EMITTED`, for the lead's inert emitter). An internal error is any exception
@@ -181,19 +182,55 @@ def hostile_template(rng: random.Random) -> str:
     return rng.choice(templates)() + "\n"
 
 
+VALUE_ATOMS = ["0", "1", "-1", "2", "63", "64", "9223372036854775807", "1e308", "1e-308", "0.5", "-0.5", "0.0",
+               '"a"', '"12"', '"nan"', '"inf"', '"1e999"', "true", "false", "[1, 2]", "[]", "{1: 2}", "range(3)",
+               "[[1]]", "c", "b", "basic"]
+FUNCTIONS = ["range", "min", "max", "len", "abs", "int", "float", "round", "floor", "ceil", "sum", "linear_decay"]
+OPERATORS = ["+", "-", "*", "/", "//", "%", "**", "<", ">", "==", "!=", "and", "or"]
+
+
+def value_expression(rng: random.Random, depth: int = 0) -> str:
+    r = rng.random()
+    if depth > 3 or r < 0.3:
+        return rng.choice(VALUE_ATOMS)
+    def sub() -> str:
+        return value_expression(rng, depth + 1)
+
+    if r < 0.55:
+        return f"({sub()} {rng.choice(OPERATORS)} {sub()})"
+    if r < 0.65:
+        return f"-({sub()})"
+    if r < 0.7:
+        return f"({sub()})[{sub()}]"
+    if r < 0.75:
+        return f"({sub()} ? {sub()} : {sub()})"
+    return f"{rng.choice(FUNCTIONS)}({', '.join(sub() for _ in range(rng.randint(0, 3)))})"
+
+
+def value_program(rng: random.Random) -> str:
+    e = [value_expression(rng)] + [rng.choice([value_expression(rng), ok]) for ok in ("8", "4")]
+    return (f"block basic(c, s=1) = 3x3:c/s\nlet v = {e[0]}\n"
+            f"network n(c={e[1]}) : 3x8x8 = 3x3:({e[2]}) -> basic(c)*(len([v]))\n")
+
+
 def inputs(seed: int, corpus: list[bytes]) -> Iterator[tuple[str, bytes]]:
     rng = random.Random(seed)
     grammar = GrammarFuzzer()
     while True:
-        kind = rng.choice(["grammar", "tokens", "bytes", "hostile"])
+        kind = rng.choice(KINDS)
         if kind == "grammar":
             yield kind, grammar.generate(rng).encode()
         elif kind == "tokens":
             yield kind, token_mutation(rng.choice(corpus).decode(), rng).encode("utf-8", "surrogatepass")
         elif kind == "bytes":
             yield kind, byte_mutation(rng.choice(corpus), rng)
+        elif kind == "values":
+            yield kind, value_program(rng).encode()
         else:
             yield kind, hostile_template(rng).encode()
+
+
+KINDS = ("grammar", "tokens", "bytes", "hostile", "values")
 
 
 class Timeout(Exception):
@@ -323,7 +360,7 @@ def main() -> None:
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     total = sum(tally.outcomes.values())
     print(f"{total:,} inputs in {wall:,.0f} s ({cpu:,.0f} s CPU), seed {args.seed}")
-    for kind in ("grammar", "tokens", "bytes", "hostile"):
+    for kind in KINDS:
         row = {o: tally.outcomes[(kind, o)] for o in ("ok", "error", "internal", "timeout", "known")}
         print(f"  {kind:<8} " + "  ".join(f"{o} {n:,}" for o, n in row.items()))
     print(f"internal errors and timeouts: {sum(tally.internal.values())}")
