@@ -313,7 +313,8 @@ def cli_check(data: bytes, path: Path) -> str | None:
     path.write_bytes(data)
     proc = subprocess.run([sys.executable, "-m", "cnndsl", "check", str(path)], cwd=ROOT, capture_output=True,
                           text=True, errors="replace", timeout=120, check=False)
-    if proc.returncode not in (0, 1) or "Traceback" in proc.stderr:
+    known = any(f"internal error: {k.split(': ', 1)[1]}" in proc.stderr for k in KNOWN)
+    if (proc.returncode not in (0, 1) and not known) or "Traceback" in proc.stderr:
         return f"exit {proc.returncode}: {proc.stderr[-200:]}"
     return None
 
