@@ -82,6 +82,8 @@ class Evaluator:
     def eval_int(self, e: ast.Expr, env: Env, what: str, lo: int = 0, hi: int | None = None) -> int:
         v = self.eval(e, env)
         if isinstance(v, float) and v.is_integer():
+            if not MIN_INT <= v <= MAX_INT:  # 1e308 is a whole number, but not a 64-bit one
+                raise error(f"{what} must be a 64-bit integer, got {show(v)}", e.span)
             v = int(v)
         if not isinstance(v, int) or isinstance(v, bool):
             raise error(f"{what} must be an integer, got {type_name(v)} ({show(v)})", e.span)
