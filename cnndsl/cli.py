@@ -24,6 +24,9 @@ def _common(p: argparse.ArgumentParser, every_file: bool = False) -> None:
                    help=f"set a network parameter{which}, e.g. -D depth=101 -D aux=true")
     p.add_argument("--input", metavar="CxHxW", help="input shape, overriding the network's own")
     p.add_argument("--network", help="which network of the file (default: the last one)")
+    p.add_argument("--include-path", dest="include_path", action="append", default=[], metavar="DIR",
+                   help="also look for includes in DIR (repeatable); includes never leave the file's "
+                        "directory, these and the standard library")
 
 
 def _diagram_options(p: argparse.ArgumentParser) -> None:
@@ -172,7 +175,7 @@ def _graph_args(args: argparse.Namespace) -> dict[str, Any]:
     so a parameter named `input` or `network` cannot collide with them."""
     from .api import parse_defines, parse_dims
     return dict(input=parse_dims(args.input) if args.input is not None else None, network=args.network,
-                params=parse_defines(args.defines))
+                params=parse_defines(args.defines), include_path=args.include_path)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -182,7 +185,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     for f in args.files:
         try:
             kw = _graph_args(args)
-            graphs = [analyze(f, **kw)] if args.network else check(f, input=kw["input"], params=kw["params"])
+            graphs = [analyze(f, **kw)] if args.network else \
+                check(f, input=kw["input"], params=kw["params"], include_path=kw["include_path"])
         except CnnDslError as exc:
             _print_error(exc, args)
             failed += 1
@@ -245,7 +249,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 _PER_FILE = re.compile(r"^(?P<file>.+?\.arch):(?P<params>[A-Za-z_].*=.*)$")
 
 
-def _compare_entries(args: argparse.Namespace) -> list[tuple[Path, dict[str, Any]]]:
+def _compare_entries(args: argparse.Namespace) -> list[tuple[str | Path, dict[str, Any]]]:
     """Each file with the parameters given to it: its own (`FILE:NAME=VALUE,...`) over the -D
     values its network has. A -D value that no file's network has is an error."""
     from .api import find_arch, network_params, parse_defines

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 import sys
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,9 @@ class Diagnostic:
         if self.help:
             out.append(f"  {c.help('help')}: {self.help}")
         return "\n".join(out)
+
+
+QUOTE_WIDTH = 300  # characters of a long line shown around the caret
 
 
 class _Colors:
@@ -92,14 +96,37 @@ def use_color(mode: str = "auto", stream: Any = None) -> bool:
 
 
 def _quote(span: Span) -> list[str]:
+    """The line and a caret under the span. The caret line copies the tabs of the quoted line and
+    gives a wide character two columns, so the caret stands under its character in any terminal;
+    a long line is cut to a window around the caret, and a control character (refused in a file,
+    but a diagnostic may quote a `-D` value) is shown as U+FFFD, never sent to the terminal."""
     text = SOURCES.line(span.file, span.line)
     if text is None:
         return []
-    gutter = f"{span.line:>5} | "
     end = span.end_column if span.end_line == span.line else len(text) + 1
-    width = max(1, end - span.column)
-    caret = " " * (len(gutter) - 2) + "| " + " " * (span.column - 1) + "^" * width
-    return [gutter + text, caret]
+    start = min(max(span.column - 1, 0), len(text))
+    stop = max(start + 1, min(end - 1, len(text)))
+    lo = max(0, min(start - QUOTE_WIDTH // 2, len(text) - QUOTE_WIDTH))
+    hi = min(len(text), lo + QUOTE_WIDTH)
+    shown = [_visible(ch) for ch in text[lo:hi]]
+    before = "".join("\t" if ch == "\t" else " " * _width(ch) for ch in shown[:start - lo])
+    marks = "^" * max(1, sum(max(1, _width(ch)) for ch in shown[start - lo:stop - lo]))
+    cut_left, cut_right = ("..." if lo > 0 else ""), ("..." if hi < len(text) else "")
+    gutter = f"{span.line:>5} | "
+    pad = " " * (len(gutter) - 2) + "| "
+    return [gutter + cut_left + "".join(shown) + cut_right, pad + " " * len(cut_left) + before + marks]
+
+
+def _visible(ch: str) -> str:
+    if ch != "\t" and (unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")):
+        return "\ufffd"
+    return ch
+
+
+def _width(ch: str) -> int:
+    if unicodedata.combining(ch):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
 
 class CnnDslError(Exception):

@@ -101,6 +101,7 @@ def test_definitions_of_blocks_includes_and_named_tensors():
     async def body(client: Client) -> None:
         path = ARCHS / "googlenet.arch"
         uri = client.open(path)
+        await client.diagnostics(uri, 1)  # checked: definitions read the analysis
         lines = path.read_text().splitlines()
 
         async def where(row: int, word: str, nth: int = 0) -> t.Location:
@@ -116,10 +117,12 @@ def test_definitions_of_blocks_includes_and_named_tensors():
         block = await where(call, "inc")
         assert lines[block.range.start.line].startswith("block inc(")
         resnet = client.open(ARCHS / "resnet152.arch")
+        await client.diagnostics(resnet, 1)
         include = await client.text_document_definition_async(
             t.DefinitionParams(t.TextDocumentIdentifier(resnet), t.Position(1, 12)))
         assert Path(to_fs_path(include.uri)) == ARCHS / "resnet.arch"
         std = client.open(ARCHS / "resnet.arch")
+        await client.diagnostics(std, 1)
         text = (ARCHS / "resnet.arch").read_text().splitlines()
         row = next(i for i, line in enumerate(text) if "classifier(" in line)
         found = await client.text_document_definition_async(t.DefinitionParams(

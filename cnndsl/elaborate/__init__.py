@@ -1,6 +1,7 @@
 """Elaboration: a parsed program and its parameters -> a graph IR with shapes."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ from ..ir import Graph
 from .elaborator import Elaborator
 from .program import Program, load_program
 from .resolve import resolve
+from .values import shared_steps
 
 
 def elaborate(program: Program, params: dict[str, Any] | None = None,
@@ -30,22 +32,24 @@ def check_program(program: Program, params: dict[str, Any] | None = None,
     main = program.main()
     graphs: list[Graph] = []
     found: dict[tuple[str, str], Diagnostic] = {}
-    for net in program.networks:
-        if net is not main and any(p.default is None for p in net.params):
-            continue
-        try:
-            graphs.append(Elaborator(program).build(net, (params or {}) if net is main else {}, input_dims))
-        except CnnDslError as exc:
-            for d in exc.diagnostics:
-                found.setdefault((str(d.span), d.message), d)
+    with shared_steps():  # the evaluation limit holds for the file, not for each of its networks
+        for net in program.networks:
+            if net is not main and any(p.default is None for p in net.params):
+                continue
+            try:
+                graphs.append(Elaborator(program).build(net, (params or {}) if net is main else {}, input_dims))
+            except CnnDslError as exc:
+                for d in exc.diagnostics:
+                    found.setdefault((str(d.span), d.message), d)
     if found:
         raise CnnDslError(found.values())
     return graphs
 
 
 def build_graph(path: str | Path, params: dict[str, Any] | None = None,
-                input_dims: tuple[int, ...] | None = None, network: str | None = None) -> Graph:
-    return elaborate(load_program(path), params, input_dims, network)
+                input_dims: tuple[int, ...] | None = None, network: str | None = None,
+                include_path: Sequence[str | Path] = ()) -> Graph:
+    return elaborate(load_program(path, include_path), params, input_dims, network)
 
 
 __all__ = ["elaborate", "check_program", "build_graph", "load_program", "Program"]

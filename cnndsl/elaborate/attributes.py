@@ -67,7 +67,8 @@ def _unknown(opdef: OpDef, key: str, span: Span, blocks: set[str]) -> CnnDslErro
 # pydantic's error types, in the words of the language (`true`, a whole number, a list)
 _WORDS = {
     "int_type": "must be a whole number", "int_from_float": "must be a whole number",
-    "int_parsing": "must be a whole number", "bool_type": "must be true or false",
+    "int_parsing": "must be a whole number", "int_parsing_size": "must be a 64-bit integer",
+    "bool_type": "must be true or false",
     "bool_parsing": "must be true or false", "float_type": "must be a number", "float_parsing": "must be a number",
     "too_long": "has too many elements",
     "too_short": "has too few elements", "literal_error": "must be one of the listed words",

@@ -1,105 +1,89 @@
 """Value expressions: a small, safe evaluator. A `.arch` file is data, so nothing here calls into
-Python beyond the arithmetic and the few built-ins listed in BUILTINS, and every operation that
-could run away (huge powers, huge ranges) is bounded."""
+Python beyond the arithmetic and the few built-ins listed in BUILTINS, and every value it makes is
+bounded (docs/security.md):
+
+- every integer fits in a signed 64-bit word and every number is finite: a result outside is an
+  error at the sub-expression that produced it (`2 ** 64`, `int(1e300)`, `1e308 * 10`), as are
+  division by zero, `0 ** -1` and a negative number to a fractional power;
+- a list, dictionary or partially applied block holds at most MAX_VALUE_ITEMS values, nested ones
+  counted, and nests at most MAX_VALUE_DEPTH deep; a range has at most MAX_RANGE items;
+- the evaluators of one check (every network of a file: `shared_steps`) take at most MAX_STEPS
+  steps together, a step being one sub-expression or one item of a list it makes, so repeated
+  evaluation cannot run away, nor can many networks that each stay under the limit.
+
+No built-in can raise anything but a located diagnostic."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
 
 from .. import ast
-from ..diagnostics import did_you_mean, error
-from ..ops.paths import LinearDecay, linear_decay
-from ..source import Span
+from ..diagnostics import CnnDslError, did_you_mean, error
+from ..ops.paths import LinearDecay
+from ..parser.limits import MAX_INT, MAX_TOKEN_CHARS, MIN_INT
+from .functions import BINOPS, BUILTINS, MAX_RANGE, checked, digits, reason
+from .value_types import BlockRef, Env, Tensor, show, type_name
 
 MAX_INT_BITS = 64
-MAX_RANGE = 100_000
+MAX_VALUE_ITEMS = 100_000  # values inside one list, dictionary or block value, nested ones counted
+MAX_VALUE_DEPTH = 100  # lists in lists in lists ...
+MAX_STEPS = 1_000_000  # sub-expressions evaluated and items made by one check; ResNet-1202 takes 4,235
 
 
-@dataclass(frozen=True)
-class BlockRef:
-    """A block (or network) used as a value: `let b = depth < 50 ? basic : bottleneck`, or
-    partially applied: `let b = bottleneck(groups=32)`. Calling it adds the call's arguments
-    after `args` (positional after positional; a keyword given again replaces the earlier one),
-    so a block handed to `stage` can carry values that its definition cannot see."""
+class Steps:
+    """Evaluation steps taken, against MAX_STEPS; shared by the evaluators of one check."""
 
-    name: str
-    args: tuple[tuple[str | None, Any], ...] = ()
-    spans: tuple[Span, ...] = field(default=(), compare=False)
-
-    def apply(self, args: list[tuple[str | None, Any, Span]]) -> "BlockRef":
-        new = {name for name, _, _ in args if name is not None}
-        kept = [(n, v, s) for (n, v), s in zip(self.args, self.spans) if n is None or n not in new]
-        merged = [a for a in kept if a[0] is None] + [a for a in args if a[0] is None] \
-            + [a for a in kept if a[0] is not None] + [a for a in args if a[0] is not None]
-        return BlockRef(self.name, tuple((n, v) for n, v, _ in merged), tuple(s for _, _, s in merged))
-
-    def call_args(self) -> list[tuple[str | None, Any, Span]]:
-        return [(n, v, s) for (n, v), s in zip(self.args, self.spans)]
-
-    def __str__(self) -> str:
-        if not self.args:
-            return self.name
-        return f"{self.name}({', '.join(show(v) if n is None else f'{n}={show(v)}' for n, v in self.args)})"
+    def __init__(self) -> None:
+        self.taken = 0
 
 
-@dataclass(frozen=True)
-class Tensor:
-    """A named intermediate result (`... as a4`): the id of the graph node that produces it."""
-
-    node: str
+_SHARED: ContextVar[Steps | None] = ContextVar("cnndsl_steps", default=None)
 
 
-class Env:
-    """Lexical scope: a block sees the file-level `let`s and its own parameters, not its caller's."""
-
-    def __init__(self, parent: "Env | None" = None, values: dict[str, Any] | None = None):
-        self.parent = parent
-        self.values: dict[str, Any] = dict(values or {})
-
-    def lookup(self, name: str) -> Any:
-        env = self
-        while env is not None:
-            if name in env.values:
-                return env.values[name]
-            env = env.parent
-        raise KeyError(name)
-
-    def names(self) -> set[str]:
-        out, env = set(), self
-        while env is not None:
-            out |= set(env.values)
-            env = env.parent
-        return out
-
-    def child(self, values: dict[str, Any] | None = None) -> "Env":
-        return Env(self, values)
-
-
-def type_name(v: Any) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
-            dict: "a dictionary", BlockRef: "a block", Tensor: "a tensor",
-            LinearDecay: "a drop-path schedule"}.get(type(v), type(v).__name__)
-
-
-def show(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, str):
-        return f'"{v}"'
-    return str(v)
+@contextmanager
+def shared_steps() -> Iterator[Steps]:
+    """Every Evaluator made inside shares one step count (check_program: all networks of a file)."""
+    steps = Steps()
+    token = _SHARED.set(steps)
+    try:
+        yield steps
+    finally:
+        _SHARED.reset(token)
 
 
 class Evaluator:
-    def __init__(self, blocks: set[str]):
+    def __init__(self, blocks: set[str]) -> None:
         self.blocks = blocks  # global block and network names, usable as values
+        self.budget = _SHARED.get() or Steps()
+
+    @property
+    def steps(self) -> int:
+        return self.budget.taken
 
     def eval(self, e: ast.Expr, env: Env) -> Any:
+        try:
+            return self._eval(e, env)
+        except RecursionError:  # the parser bounds nesting; this is a second line of defence
+            raise error("this expression is nested too deeply to evaluate", e.span) from None
+
+    def _eval(self, e: ast.Expr, env: Env) -> Any:
+        self._step(1, e)
         return getattr(self, "_" + type(e).__name__)(e, env)
+
+    def _step(self, n: int, e: ast.Node) -> None:
+        self.budget.taken += n
+        if self.budget.taken > MAX_STEPS:
+            raise error(f"evaluating the values takes more than {MAX_STEPS:,} steps", e.span,
+                        help="this limit keeps a file from running long; see docs/security.md")
 
     def eval_int(self, e: ast.Expr, env: Env, what: str, lo: int = 0, hi: int | None = None) -> int:
         v = self.eval(e, env)
         if isinstance(v, float) and v.is_integer():
+            if not MIN_INT <= v <= MAX_INT:  # 1e308 is a whole number, but not a 64-bit one
+                raise error(f"{what} must be a 64-bit integer, got {show(v)}", e.span)
             v = int(v)
         if not isinstance(v, int) or isinstance(v, bool):
             raise error(f"{what} must be an integer, got {type_name(v)} ({show(v)})", e.span)
@@ -111,10 +95,10 @@ class Evaluator:
         return v
 
     # ------------------------------------------------------------ node kinds
-    def _Const(self, e, env):
+    def _Const(self, e: ast.Const, env: Env) -> Any:
         return e.value
 
-    def _Var(self, e: ast.Var, env: Env):
+    def _Var(self, e: ast.Var, env: Env) -> Any:
         try:
             return env.lookup(e.name)
         except KeyError:
@@ -124,23 +108,23 @@ class Evaluator:
         raise error(f"unknown name `{e.name}`", e.span,
                     help=did_you_mean(e.name, env.names() | self.blocks))
 
-    def _ListExpr(self, e, env):
-        return [self.eval(x, env) for x in e.items]
+    def _ListExpr(self, e: ast.ListExpr, env: Env) -> Any:
+        return self._bounded([self._eval(x, env) for x in e.items], e)
 
-    def _DictExpr(self, e, env):
+    def _DictExpr(self, e: ast.DictExpr, env: Env) -> Any:
         out = {}
         for k, v in e.pairs:
-            key = self.eval(k, env)
-            if isinstance(key, (list, dict)):
+            key = self._eval(k, env)
+            if isinstance(key, (list, dict, BlockRef)):
                 raise error("a dictionary key must be a number, string or boolean", k.span)
-            out[key] = self.eval(v, env)
-        return out
+            out[key] = self._eval(v, env)
+        return self._bounded(out, e)
 
-    def _Index(self, e: ast.Index, env):
-        target, key = self.eval(e.target, env), self.eval(e.key, env)
+    def _Index(self, e: ast.Index, env: Env) -> Any:
+        target, key = self._eval(e.target, env), self._eval(e.key, env)
         if isinstance(target, dict):
-            if key not in target:
-                keys = ", ".join(show(k) for k in target)
+            if isinstance(key, (list, dict, BlockRef)) or key not in target:
+                keys = show(list(target))[1:-1]
                 raise error(f"{show(key)} is not one of the keys {{{keys}}}", e.key.span)
             return target[key]
         if isinstance(target, list):
@@ -151,10 +135,10 @@ class Evaluator:
             return target[key]
         raise error(f"cannot index {type_name(target)}", e.target.span)
 
-    def _Call(self, e: ast.Call, env):
+    def _Call(self, e: ast.Call, env: Env) -> Any:
         block = self._block_value(e.name, env)
         if block is not None:  # partial application: `bottleneck(groups=32)`
-            return block.apply([(a.name, self.eval(a.value, env), a.span) for a in e.args])
+            return self._bounded(block.apply([(a.name, self._eval(a.value, env), a.span) for a in e.args]), e)
         fn = BUILTINS.get(e.name)
         if fn is None:
             hint = (f"`{e.name}` is a block: use it in a chain of layers, not in arithmetic"
@@ -162,11 +146,16 @@ class Evaluator:
             raise error(f"unknown function `{e.name}`", e.span, help=hint)
         if any(a.name for a in e.args):
             raise error(f"`{e.name}` takes no keyword arguments", e.span)
-        args = [self.eval(a.value, env) for a in e.args]
+        args = [self._eval(a.value, env) for a in e.args]
         try:
-            return fn(*args)
-        except (TypeError, ValueError) as exc:
-            raise error(f"bad arguments to `{e.name}`: {exc}", e.span) from None
+            result = fn(*args)
+        except CnnDslError:
+            raise
+        except (TypeError, ValueError, ArithmeticError, RecursionError, MemoryError) as exc:
+            raise error(f"bad arguments to `{e.name}`: {reason(exc)}", e.span) from None
+        if isinstance(result, list):
+            self._step(len(result), e)
+        return self._bounded(checked(result, e.span), e)
 
     def _block_value(self, name: str, env: Env) -> BlockRef | None:
         """A local name bound to a block, else a global block not shadowed by a built-in."""
@@ -177,25 +166,25 @@ class Evaluator:
             pass
         return BlockRef(name) if name in self.blocks and name not in BUILTINS else None
 
-    def _Unary(self, e: ast.Unary, env):
-        v = self.eval(e.operand, env)
+    def _Unary(self, e: ast.Unary, env: Env) -> Any:
+        v = self._eval(e.operand, env)
         if e.op == "not":
             return not truthy(v, e.operand)
         _number(v, e.operand)
-        return -v
+        return checked(-v, e.span)
 
-    def _BoolOp(self, e: ast.BoolOp, env):
+    def _BoolOp(self, e: ast.BoolOp, env: Env) -> Any:
         for operand in e.operands:
-            v = truthy(self.eval(operand, env), operand)
+            v = truthy(self._eval(operand, env), operand)
             if v == (e.op == "or"):
                 return v
         return e.op == "and"
 
-    def _Ternary(self, e: ast.Ternary, env):
-        return self.eval(e.then if truthy(self.eval(e.cond, env), e.cond) else e.otherwise, env)
+    def _Ternary(self, e: ast.Ternary, env: Env) -> Any:
+        return self._eval(e.then if truthy(self._eval(e.cond, env), e.cond) else e.otherwise, env)
 
-    def _BinOp(self, e: ast.BinOp, env):
-        a, b = self.eval(e.left, env), self.eval(e.right, env)
+    def _BinOp(self, e: ast.BinOp, env: Env) -> Any:
+        a, b = self._eval(e.left, env), self._eval(e.right, env)
         if e.op in ("==", "!="):
             return (a == b) == (e.op == "==")
         _number(a, e.left)
@@ -204,48 +193,132 @@ class Evaluator:
             raise error("division by zero", e.right.span)
         if e.op == "**":
             _check_power(a, b, e)
-        return BINOPS[e.op](a, b)
+        try:
+            result = BINOPS[e.op](a, b)
+        except ZeroDivisionError:
+            raise error(f"{show(a)} ** {show(b)} divides by zero", e.span) from None
+        except (OverflowError, ValueError):
+            raise error(f"{show(a)} {e.op} {show(b)} is too large", e.span,
+                        help="numbers must be finite 64-bit floats") from None
+        return checked(result, e.span)
+
+    # ------------------------------------------------------------ sizes of values
+    def _bounded(self, v: Any, e: ast.Node) -> Any:
+        """A list, dictionary or block value of at most MAX_VALUE_ITEMS values and MAX_VALUE_DEPTH
+        levels. Its size is kept with it, so a value built from earlier ones costs its own items
+        (`let b = [a, a]` does not walk `a` again, however `a` was built)."""
+        if isinstance(v, list):
+            v = _List(v)
+        elif isinstance(v, dict):
+            v = _Dict(v)
+        elif not isinstance(v, BlockRef):
+            return v
+        items, depth = _size(v)
+        if items > MAX_VALUE_ITEMS:
+            raise error(f"this value holds more than {MAX_VALUE_ITEMS:,} values", e.span,
+                        help="lists, dictionaries and block values are limited in size; see docs/security.md")
+        if depth > MAX_VALUE_DEPTH:
+            raise error(f"this value nests more than {MAX_VALUE_DEPTH} deep", e.span)
+        return v
 
 
-def _exact_div(a, b):
-    """`/` stays an integer when it divides exactly (`c/2`), and is a float otherwise."""
-    if isinstance(a, int) and isinstance(b, int) and a % b == 0:
-        return a // b
-    return a / b
+class _List(list):
+    """A list the evaluator made, with its size: (values inside, nested ones counted; depth)."""
+
+    __slots__ = ("_vsize",)
 
 
-BINOPS: dict[str, Callable[[Any, Any], Any]] = {
-    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "/": _exact_div,
-    "//": lambda a, b: a // b, "%": lambda a, b: a % b, "**": lambda a, b: a ** b,
-    "<": lambda a, b: a < b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b,
-}
+class _Dict(dict):
+    __slots__ = ("_vsize",)
 
 
-def _range(*args):
-    r = range(*args)
-    if len(r) > MAX_RANGE:
-        raise ValueError(f"range of {len(r)} items is larger than {MAX_RANGE}")
-    return list(r)
+def _size(v: Any) -> tuple[int, int]:
+    cached = getattr(v, "_vsize", None)
+    if cached is not None:
+        return cached
+    if isinstance(v, list):
+        children: Any = v
+    elif isinstance(v, dict):
+        children = [x for kv in v.items() for x in kv]
+    elif isinstance(v, BlockRef):
+        children = [x for _, x in v.args]
+    else:
+        return 0, 0
+    items, depth = len(children), 0
+    for child in children:
+        if isinstance(child, (list, dict, BlockRef)):
+            i, d = _size(child)
+            items, depth = items + i, max(depth, d)
+            if items > MAX_VALUE_ITEMS or depth > MAX_VALUE_DEPTH:
+                break
+    size = (items, depth + 1)
+    if isinstance(v, (_List, _Dict)):
+        v._vsize = size
+    elif isinstance(v, BlockRef):
+        object.__setattr__(v, "_vsize", size)  # a cache, not part of the value
+    return size
 
 
-BUILTINS: dict[str, Callable[..., Any]] = {
-    "range": _range, "min": min, "max": max, "len": len, "abs": abs,
-    "int": int, "float": float, "round": round, "floor": math.floor, "ceil": math.ceil, "sum": sum,
-    "linear_decay": linear_decay,
-}
+def checked_value(v: Any) -> Any:
+    """A value from outside a file (a network parameter from Python) obeys the rules of values:
+    64-bit integers, finite numbers, short printable strings, lists and dictionaries of them
+    within MAX_VALUE_ITEMS and MAX_VALUE_DEPTH. Raises TypeError or ValueError saying why."""
+    stack, items = [(v, 1)], 0
+    while stack:
+        x, depth = stack.pop()
+        items += 1
+        if items > MAX_VALUE_ITEMS or depth > MAX_VALUE_DEPTH:
+            raise ValueError(f"the value holds more than {MAX_VALUE_ITEMS:,} values or nests more than "
+                             f"{MAX_VALUE_DEPTH} deep")
+        if isinstance(x, (list, dict)):
+            stack += [(y, depth + 1) for y in (x if isinstance(x, list) else [z for kv in x.items() for z in kv])]
+        elif isinstance(x, str):
+            if len(x) > MAX_TOKEN_CHARS or not x.isprintable():
+                raise ValueError(f"a string must be printable and at most {MAX_TOKEN_CHARS:,} characters")
+        elif isinstance(x, (int, float)):
+            if isinstance(x, int) and not isinstance(x, bool) and not MIN_INT <= x <= MAX_INT:
+                raise ValueError(f"{digits(x)} does not fit in 64 bits")
+            if isinstance(x, float) and not math.isfinite(x):
+                raise ValueError(f"{x} is not a finite number")
+        elif not isinstance(x, (BlockRef, LinearDecay)):
+            raise TypeError(f"a {type(x).__name__} is not a value of the language")
+    return v
 
 
-def _number(v, e):
+def _number(v: Any, e: ast.Node) -> None:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise error(f"expected a number, got {type_name(v)} ({show(v)})", e.span)
 
 
-def _check_power(a, b, e):
-    if isinstance(b, int) and abs(a) > 1 and b * math.log2(abs(a)) > MAX_INT_BITS:
+def _check_power(a: Any, b: Any, e: ast.Node) -> None:
+    if isinstance(a, int) and isinstance(b, int) and abs(a) > 1 and b * math.log2(abs(a)) > MAX_INT_BITS:
         raise error(f"{show(a)} ** {show(b)} is too large", e.span)
+    if a == 0 and b < 0:
+        raise error(f"{show(a)} ** {show(b)} divides by zero", e.span)
+    if a < 0 and isinstance(b, float) and not b.is_integer():
+        raise error(f"({show(a)}) ** {show(b)} is not a real number", e.span)
 
 
 def truthy(v: Any, e: ast.Node) -> bool:
     if isinstance(v, bool):
         return v
     raise error(f"a condition must be true or false, got {type_name(v)} ({show(v)})", e.span)
+
+
+__all__ = [
+    "BUILTINS",
+    "MAX_RANGE",
+    "MAX_STEPS",
+    "MAX_VALUE_DEPTH",
+    "MAX_VALUE_ITEMS",
+    "BlockRef",
+    "Env",
+    "Evaluator",
+    "Tensor",
+    "checked",
+    "checked_value",
+    "shared_steps",
+    "show",
+    "truthy",
+    "type_name",
+]

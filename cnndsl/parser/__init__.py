@@ -1,17 +1,36 @@
-"""Text -> AST. The only place that talks to Lark; every Lark error leaves here as a Diagnostic."""
+"""Text -> AST. The only place that talks to Lark; every Lark error leaves here as a Diagnostic.
+
+The text is checked before Lark sees it (UTF-8, no control characters, at most
+`source.MAX_FILE_BYTES`), and the parse is bounded (postlex.MAX_TOKENS per program, brackets and
+AST nesting up to build.MAX_NESTING); each refusal is a diagnostic at the line and column where the
+limit was passed. docs/security.md lists the limits."""
 from __future__ import annotations
 
+import hashlib
+import os
+import threading
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from lark import Lark, Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
 
 from .. import ast
 from ..diagnostics import CnnDslError, Diagnostic, error
-from ..source import SOURCES, Span
+from ..source import SOURCES, SourceError, Span, check_characters
 from .build import AstBuilder
-from .postlex import NewlineFilter
+from .fast import FastParser
+from .limits import MAX_FILE_BYTES, MAX_NESTING, Budget
+from .postlex import LimitReached, NewlineFilter
+
+__all__ = ["MAX_NESTING", "Budget", "parse", "parse_expr", "parse_file"]
 
 # grammar/cnndsl.lark, through a link inside the package so that a built wheel carries it too
 GRAMMAR = Path(__file__).resolve().parents[1] / "grammar.lark"
@@ -24,7 +43,7 @@ TOKEN_NAMES = {
     "LSQB": "`[`", "RSQB": "`]`", "LBRACE": "`{`", "RBRACE": "`}`", "LESSTHAN": "`<`",
     "MORETHAN": "`>`", "COLON": "`:`", "SLASH": "`/`", "STAR": "`*`", "EQUAL": "`=`",
     "COMMA": "`,`", "MERGE": "a merge such as concat(...)", "COMBINATOR": "residual<...> or dense<...>",
-    "PLUS": "`+`", "PERCENT": "`%`", "SLASH": "`/`", "__ANON_1": "`//`",
+    "PLUS": "`+`", "PERCENT": "`%`", "__ANON_1": "`//`",
     "QMARK": "`?`", "MINUS": "`-`", "__ANON_0": "`**`",
 }
 
@@ -49,49 +68,98 @@ EXAMPLES = {
 
 
 _NEWLINES = NewlineFilter()
+_BUILDER = AstBuilder()
+_LOCK = threading.RLock()  # the post-lexer and the builder hold the state of one parse at a time
 
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    return Lark(GRAMMAR.read_text(), parser="lalr", lexer="contextual", postlex=_NEWLINES,
-                propagate_positions=True, maybe_placeholders=True, start=["start", "expr"],
-                cache=True)  # the LALR tables, pickled in the temp dir, keyed by grammar and options
+    grammar = GRAMMAR.read_text()
+    return Lark(grammar, parser="lalr", lexer="contextual", postlex=_NEWLINES,
+                transformer=_BUILDER, keep_all_tokens=True, maybe_placeholders=True, start=["start", "expr"],
+                cache=_cache_file(grammar))
 
 
-def parse(text: str, filename: str = "<string>") -> ast.Module:
+def _cache_file(grammar: str) -> str | bool:
+    """Where Lark may keep its LALR tables (a pickle, loaded at every start): in a directory of
+    the user's own, never in the shared temp directory, where `cache=True` would put it under a
+    predictable name that another user could plant first (docs/security.md). No such directory:
+    no cache (0.15 s more per start)."""
+    try:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cnndsl"
+        base.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = base.stat()
+        if (hasattr(os, "getuid") and info.st_uid != os.getuid()) or info.st_mode & 0o022:
+            return False
+    except (OSError, RuntimeError):
+        return False
+    digest = hashlib.sha256(grammar.encode()).hexdigest()[:20]
+    return str(base / f"lark-{digest}.pickle")
+
+
+@lru_cache(maxsize=1)
+def _fast() -> FastParser:
+    return FastParser(_parser())
+
+
+ENGINE = "fast"  # or "lark": Lark's own loop, which tests compare the fast one against
+
+
+def parse(text: str, filename: str = "<string>", budget: Budget | None = None) -> ast.Module:
     """Parse a whole `.arch` text."""
     SOURCES.add(filename, text)
-    return _run(text + "\n", filename, "start")
+    return _run(text + "\n", filename, "start", budget)
 
 
-def parse_file(path: str | Path, display: str | None = None) -> ast.Module:
+def parse_file(path: str | Path, display: str | None = None, budget: Budget | None = None) -> ast.Module:
+    """Read and parse a file (a regular file of at most source.MAX_FILE_BYTES bytes of UTF-8)."""
     path = Path(path)
     display = display or str(path)
+    budget = budget or Budget()
     try:
-        text = SOURCES.read(path, display)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(f"cannot read {display}: {exc.strerror if isinstance(exc, OSError) else exc}", None) from None
-    return _run(text + "\n", display, "start")
+        text = SOURCES.read(path, display, min(MAX_FILE_BYTES, budget.bytes))
+    except SourceError as exc:
+        raise _source_error(exc, display, f"cannot read {display}: ") from None
+    budget.bytes -= len(text)
+    return _run(text + "\n", display, "start", budget)
 
 
 def parse_expr(text: str, filename: str = "<command line>") -> ast.Expr:
     """Parse a value expression, e.g. the right-hand side of `-D depth=50`."""
     SOURCES.add(filename, text)
-    return _run(text, filename, "expr")
+    return _run(text, filename, "expr", None)
 
 
-def _run(text: str, filename: str, start: str):
+def _source_error(exc: SourceError, filename: str, prefix: str = "") -> CnnDslError:
+    if exc.line is None:
+        return error(prefix + exc.message, None)
+    return error(exc.message, Span(filename, exc.line, exc.column, exc.line, exc.column + 1))
+
+
+def _run(text: str, filename: str, start: str, budget: Budget | None) -> Any:
     try:
-        tree = _parser().parse(text, start=start)
-        return AstBuilder(filename).transform(tree)
-    except UnexpectedInput as exc:
-        raise CnnDslError(_syntax_diagnostic(exc, text, filename, start)) from None
-    except VisitError as exc:  # an error raised inside the AST builder
-        if isinstance(exc.orig_exc, CnnDslError):
-            raise exc.orig_exc from None
-        raise
-    except RecursionError:
-        raise error("the expression is nested too deeply", Span(filename, 1, 1, 1, 2)) from None
+        check_characters(text)
+    except SourceError as exc:
+        raise _source_error(exc, filename) from None
+    with _LOCK:
+        engine = _fast() if ENGINE == "fast" else _parser()
+        _BUILDER.reset(filename)
+        _NEWLINES.budget = budget or Budget()
+        try:
+            return engine.parse(text, start=start)
+        except UnexpectedInput as exc:
+            raise CnnDslError(_syntax_diagnostic(exc, text, filename, start)) from None
+        except LimitReached as exc:
+            tok = exc.token
+            width = len(tok.strip() or " ")
+            raise error(exc.message, Span(filename, tok.line, tok.column, tok.line, tok.column + width),
+                        help=exc.help) from None
+        except VisitError as exc:  # raised by Lark around an error inside a builder method
+            if isinstance(exc.orig_exc, CnnDslError):
+                raise exc.orig_exc from None
+            raise
+        finally:
+            _BUILDER.reset("<string>")
 
 
 def _syntax_diagnostic(exc: UnexpectedInput, text: str, filename: str, start: str) -> Diagnostic:

@@ -1,230 +1,384 @@
-"""Lark parse tree -> `cnndsl.ast`, one method per grammar rule, positions from `meta`."""
+"""Lark's reductions -> `cnndsl.ast`, one method per grammar rule, applied while the LALR parser
+runs (Lark's `transformer=` option): no parse tree is built, so nothing recurses over one and the
+cost is one call per reduction.
+
+The parser keeps every token (`keep_all_tokens`), so a node's span runs from the start of its
+first child to the end of its last, keywords and brackets included. A parenthesised expression is
+its inner node, but the parentheses are its extent as a child (`(a) ** b` starts at the `(`).
+
+Each node's nesting height is tracked as it is built: the evaluator, the elaborator and the name
+resolver recurse over the AST, so a node nested more than MAX_NESTING deep is refused here, where
+it is written, before anything recurses over it.
+"""
 from __future__ import annotations
 
-import dataclasses
+import math
+from typing import Any
 
-from lark import Token, Transformer, v_args
+from lark import Token, Transformer
 
 from .. import ast
+from ..diagnostics import CnnDslError, error
 from ..source import Span
+from .limits import MAX_INT, MAX_NESTING
+
+_MAX_DIGITS = len(str(MAX_INT))
+
+# Terminals that carry a value; every other token is a keyword or punctuation.
+_NAMED = frozenset({"NAME", "INT", "FLOAT", "STRING", "DIMS", "MERGE", "COMBINATOR"})
+
+_Pos = tuple[int, int]
+
+# Rules whose method returns its only child unchanged when it has one (placeholders aside): a
+# reduction of one of them by one symbol needs no call (parser/fast.py skips it).
+PASSTHROUGH = frozenset({"seq", "rseq", "alt", "or_", "and_", "binop", "power"})
 
 
-def _dims(tok: Token) -> tuple[int, ...]:
-    return tuple(int(p) for p in str(tok).split("x"))
+class _Part:
+    """An intermediate result that is not an AST node (a parameter list, a body); its extent and
+    height are kept by the builder like a node's."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
-@v_args(meta=True)
+def _dims(tok: Token, span: Span) -> tuple[int, ...]:
+    return tuple(_int_literal(p, span) for p in str(tok).split("x"))
+
+
+def _int_literal(text: str, span: Span) -> int:
+    text = text.lstrip("0") or "0"
+    if len(text) > _MAX_DIGITS or int(text) > MAX_INT:
+        shown = text if len(text) <= 30 else f"{text[:12]}...{text[-6:]} ({len(text)} digits)"
+        raise error(f"the integer {shown} does not fit in 64 bits", span,
+                    help=f"integers are limited to {MAX_INT:,} (2**63 - 1)")
+    return int(text)
+
+
 class AstBuilder(Transformer):
-    def __init__(self, filename: str):
+    """Not reentrant: one parse at a time sets `filename` and `reset()`s the builder."""
+
+    def __init__(self, filename: str = "<string>") -> None:
         super().__init__()
         self.filename = filename
+        self._extent: dict[int, tuple[_Pos, _Pos]] = {}  # id(node) -> extent as a child, with brackets
+        self._height: dict[int, int] = {}
+        self._alive: list[object] = []  # everything keyed by id() above, so no id is reused mid-parse
 
-    def _span(self, meta) -> Span:
-        if getattr(meta, "empty", True):
-            return Span(self.filename, 1, 1, 1, 2)
-        return Span(self.filename, meta.line, meta.column, meta.end_line, meta.end_column)
+    def reset(self, filename: str) -> None:
+        self.filename = filename
+        self._extent.clear()
+        self._height.clear()
+        self._alive.clear()
 
-    def _tok_span(self, tok: Token) -> Span:
-        return Span(self.filename, tok.line, tok.column, tok.end_line, tok.end_column)
+    # ------------------------------------------------------------ extents and heights
+    # The hot path of the parser: one call per reduction, so plain loops and dict look-ups.
+    def _start(self, x: Any) -> _Pos | None:
+        if type(x) is Token:
+            return (x.line, x.column)
+        ext = self._extent.get(id(x))
+        if ext is not None:
+            return ext[0]
+        return (x.span.line, x.span.column) if isinstance(x, ast.Node) else None
+
+    def _end(self, x: Any) -> _Pos | None:
+        if type(x) is Token:
+            return (x.end_line, x.end_column)
+        ext = self._extent.get(id(x))
+        if ext is not None:
+            return ext[1]
+        return (x.span.end_line, x.span.end_column) if isinstance(x, ast.Node) else None
+
+    def _bounds(self, c: list) -> tuple[_Pos, _Pos]:
+        start = end = None
+        for x in c:
+            if x is not None and (start := self._start(x)) is not None:
+                break
+        for x in reversed(c):
+            if x is not None and (end := self._end(x)) is not None:
+                break
+        if start is None or end is None:
+            return (1, 1), (1, 2)
+        return start, end
+
+    def _span(self, c: list) -> Span:
+        (line, col), (end_line, end_col) = self._bounds(c)
+        return Span(self.filename, line, col, end_line, end_col)
+
+    def _depth(self, c: list) -> int:
+        """The height of the deepest child (tokens and placeholders: 0)."""
+        get = self._height.get
+        return max([get(id(x), 0) for x in c], default=0)
+
+    def _node(self, node: ast.Node, c: list, height: int | None = None) -> ast.Node:
+        """Record `node`'s height (one more than its deepest child's) and refuse it past the limit."""
+        h = height if height is not None else 1 + self._depth(c)
+        if h > MAX_NESTING:
+            raise _too_deep(node.span)
+        self._height[id(node)] = h
+        self._alive.append(node)
+        return node
+
+    def _part(self, value: Any, c: list) -> _Part:
+        part = _Part(value)
+        self._extent[id(part)] = self._bounds(c)
+        self._height[id(part)] = self._depth(c)
+        self._alive.append(part)
+        return part
+
+    def _wrap(self, inner: ast.Node, c: list) -> ast.Node:
+        """`(x)`: the inner node, whose extent as a child now includes the brackets."""
+        self._extent[id(inner)] = self._bounds(c)
+        self._alive.append(inner)
+        return inner
+
+    @staticmethod
+    def _values(c: list) -> list:
+        """The children that carry meaning: nodes and parts, not punctuation or placeholders."""
+        return [x for x in c if isinstance(x, (ast.Node, _Part))]
 
     # ------------------------------------------------------------ items
-    def start(self, meta, items):
-        return ast.Module(self._span(meta), self.filename, tuple(items))
+    def start(self, c: list) -> Any:
+        items = tuple(x for x in c if isinstance(x, ast.Node))
+        return ast.Module(self._span(c), self.filename, items)
 
-    def include(self, meta, c):
-        return ast.Include(self._span(meta), str(c[0])[1:-1])
+    def include(self, c: list) -> Any:
+        return ast.Include(self._span(c), str(c[1])[1:-1])
 
-    def unit_decl(self, meta, c):
-        return ast.UnitDecl(self._span(meta), c[0])
+    def unit_decl(self, c: list) -> Any:
+        return self._node(ast.UnitDecl(self._span(c), c[2]), c)
 
-    def params(self, meta, c):
-        return tuple(p for p in c if p is not None)
+    def params(self, c: list) -> Any:
+        return self._part(tuple(x for x in c if isinstance(x, ast.Param)), c)
 
-    def param(self, meta, c):
-        return ast.Param(self._span(meta), str(c[0]), c[1])
+    def param(self, c: list) -> Any:
+        return self._node(ast.Param(self._span(c), str(c[0]), c[2]), c)
 
-    def expr_body(self, meta, c):
-        return (ast.ChainStmt(c[0].span, c[0]),), True
+    def expr_body(self, c: list) -> Any:
+        chain = c[1]
+        return self._part(((ast.ChainStmt(chain.span, chain),), True), c)
 
-    def stmt_body(self, meta, c):
-        return tuple(c), False
+    def stmt_body(self, c: list) -> Any:
+        return self._part((tuple(x for x in c if isinstance(x, ast.Node)), False), c)
 
-    def block_def(self, meta, c):
-        name, params, input_name, (body, single) = c
-        return ast.BlockDef(self._span(meta), str(name), params or (), body, False, None, single,
-                            str(input_name) if input_name else None)
+    def block_def(self, c: list) -> Any:
+        _, name, params, _, input_name, body = c
+        (stmts, single) = body.value
+        return self._node(ast.BlockDef(self._span(c), str(name), params.value if params else (), stmts, False,
+                                       None, single, str(input_name) if input_name else None), c)
 
-    def network_def(self, meta, c):
-        name, params, dims, (body, single) = c
-        return ast.BlockDef(self._span(meta), str(name), params or (), body, True,
-                            _dims(dims) if dims else None, single)
+    def network_def(self, c: list) -> Any:
+        _, name, params, _, dims, body = c
+        (stmts, single) = body.value
+        span = self._span(c)
+        shape = _dims(dims, Span(self.filename, dims.line, dims.column, dims.end_line, dims.end_column)) \
+            if dims else None
+        return self._node(ast.BlockDef(span, str(name), params.value if params else (), stmts, True, shape,
+                                       single), c)
 
     # ------------------------------------------------------------ statements
-    def let_stmt(self, meta, c):
-        return ast.Let(self._span(meta), str(c[0]), c[1])
+    def let_stmt(self, c: list) -> Any:
+        return self._node(ast.Let(self._span(c), str(c[1]), c[3]), c)
 
-    def chain_stmt(self, meta, c):
-        return ast.ChainStmt(self._span(meta), c[0])
+    def chain_stmt(self, c: list) -> Any:
+        return self._node(ast.ChainStmt(self._span(c), c[0]), c)
 
-    def output_stmt(self, meta, c):
-        return ast.Output(self._span(meta), tuple(c))
+    def output_stmt(self, c: list) -> Any:
+        return self._node(ast.Output(self._span(c), tuple(x for x in c if isinstance(x, ast.OutputItem))), c)
 
-    def output_item(self, meta, c):
-        return ast.OutputItem(self._span(meta), str(c[0]), c[1])
+    def output_item(self, c: list) -> Any:
+        return self._node(ast.OutputItem(self._span(c), str(c[0]), c[2]), c)
 
-    def if_stmt(self, meta, c):
-        cond, *rest = c
-        otherwise = ()
-        if rest and isinstance(rest[-1], tuple) and rest[-1][:1] == ("else",):
-            otherwise = rest.pop()[1]
-        elif rest and rest[-1] is None:
-            rest.pop()
-        return ast.If(self._span(meta), cond, tuple(rest), otherwise)
+    def if_stmt(self, c: list) -> Any:
+        otherwise = c[-1].value if isinstance(c[-1], _Part) else ()
+        then = tuple(x for x in c[2:] if isinstance(x, ast.Node))
+        return self._node(ast.If(self._span(c), c[1], then, otherwise), c)
 
-    def else_block(self, meta, c):
-        return ("else", tuple(c))
+    def else_block(self, c: list) -> Any:
+        return self._part(tuple(x for x in c if isinstance(x, ast.Node)), c)
 
     # ------------------------------------------------------------ layer expressions
-    def seq(self, meta, c):
-        items = []
-        for item in c:
+    def seq(self, c: list) -> Any:
+        return c[0] if len(c) == 1 else self._seq(self._values(c), c)
+
+    def rseq(self, c: list) -> Any:
+        return c[0] if len(c) == 1 else self._seq(self._values(c)[::-1], c)  # `a <- b` means b feeds a
+
+    def _seq(self, parts: list, c: list) -> Any:
+        if len(parts) == 1:
+            return parts[0]
+        items: list = []
+        for item in parts:
             items.extend(item.items if isinstance(item, ast.Seq) else (item,))
-        return items[0] if len(items) == 1 else ast.Seq(self._span(meta), tuple(items))
+        height = 1 + self._depth(items)
+        return self._node(ast.Seq(self._span(c), tuple(items)), c, height)
 
-    def rseq(self, meta, c):
-        # `a <- b` means b feeds a.
-        return self.seq(meta, list(reversed(c)))
-
-    def alt(self, meta, c):
-        if len(c) == 1:  # `(a -> b)*2` groups; the alias in `?alt: ... -> alt` keeps Lark from inlining it
+    def alt(self, c: list) -> Any:
+        if len(c) == 1:
             return c[0]
-        return ast.Merge(self._span(meta), "concat", tuple(c), ())
+        branches = self._values(c)
+        if len(branches) == 1:  # `(a -> b)*2` groups; the alias in `?alt: ... -> alt` keeps Lark from inlining it
+            return branches[0]
+        return self._node(ast.Merge(self._span(c), "concat", tuple(branches), ()), c)
 
-    def repeat(self, meta, c):
-        return ast.Repeat(self._span(meta), c[0], c[1])
+    def repeat(self, c: list) -> Any:
+        return self._node(ast.Repeat(self._span(c), c[0], c[2]), c)
 
-    def named(self, meta, c):
-        return ast.Named(self._span(meta), c[0], str(c[1]))
+    def named(self, c: list) -> Any:
+        return self._node(ast.Named(self._span(c), c[0], str(c[2])), c)
 
-    def unit_layer(self, meta, c):
-        dims, channels, stride, *attrs = c
-        return ast.UnitLayer(self._span(meta), _dims(dims), channels, stride, tuple(attrs))
+    def unit_layer(self, c: list) -> Any:
+        dims, _, channels, _, stride, *attrs = c
+        span = self._span(c)
+        return self._node(ast.UnitLayer(span, _dims(dims, span), channels, stride, tuple(attrs)), c)
 
-    def name_layer(self, meta, c):
-        name, channels, stride, *attrs = c
-        return ast.NameLayer(self._span(meta), str(name), channels, stride, tuple(attrs))
+    def name_layer(self, c: list) -> Any:
+        name, _, channels, _, stride, *attrs = c
+        node = ast.NameLayer(self._span(c), str(name), channels, stride, tuple(attrs))
+        return self._node(node, c, 1 if channels is None and stride is None and not attrs else None)
 
-    def call_layer(self, meta, c):
-        name, args, *attrs = c
-        return ast.CallLayer(self._span(meta), str(name), tuple(args or ()), tuple(attrs))
+    def call_layer(self, c: list) -> Any:
+        name, _, args, _, *attrs = c
+        return self._node(ast.CallLayer(self._span(c), str(name), args.value if args else (), tuple(attrs)), c)
 
-    def merge(self, meta, c):
-        kind, body, *attrs = c
-        branches = body.branches if isinstance(body, ast.Merge) and not body.attrs and body.kind == "concat" else (body,)
-        return ast.Merge(self._span(meta), "concat" if str(kind) == "inception" else str(kind),
-                         tuple(branches), tuple(attrs))
+    def merge(self, c: list) -> Any:
+        kind, _, body, _, *attrs = c
+        flat = isinstance(body, ast.Merge) and not body.attrs and body.kind == "concat"
+        branches = body.branches if flat else (body,)
+        return self._node(ast.Merge(self._span(c), "concat" if str(kind) == "inception" else str(kind),
+                                    tuple(branches), tuple(attrs)), c)
 
-    def merge_for(self, meta, c):
-        kind, body, var, iterable, *attrs = c
-        return ast.MergeFor(self._span(meta), "concat" if str(kind) == "inception" else str(kind),
-                            body, str(var), iterable, tuple(attrs))
+    def merge_for(self, c: list) -> Any:
+        kind, _, body, _, var, _, iterable, _, *attrs = c
+        return self._node(ast.MergeFor(self._span(c), "concat" if str(kind) == "inception" else str(kind),
+                                       body, str(var), iterable, tuple(attrs)), c)
 
-    def combinator(self, meta, c):
-        kind, body, second, *attrs = c
-        return ast.Combinator(self._span(meta), str(kind), body, second, tuple(attrs))
+    def combinator(self, c: list) -> Any:
+        kind, _, body, _, second, _, *attrs = c
+        return self._node(ast.Combinator(self._span(c), str(kind), body, second, tuple(attrs)), c)
 
-    def group(self, meta, c):
+    def group(self, c: list) -> Any:
         # `(a | b)`: the concat spans its parentheses, so an error's caret covers the whole group.
-        if isinstance(c[0], ast.Merge) and not c[0].attrs:
-            return dataclasses.replace(c[0], span=self._span(meta))
-        return c[0]
+        inner = c[1]
+        if isinstance(inner, ast.Merge) and not inner.attrs:
+            return self._node(ast.Merge(self._span(c), inner.kind, inner.branches, inner.attrs), c)
+        return self._wrap(inner, c)
 
-    def cond_layer(self, meta, c):
-        return ast.CondLayer(self._span(meta), c[0], c[1], c[2])
+    def cond_layer(self, c: list) -> Any:
+        return self._node(ast.CondLayer(self._span(c), c[1], c[3], c[5]), c)
 
-    def for_layer(self, meta, c):
-        return ast.ForLayer(self._span(meta), c[0], str(c[1]), c[2])
+    def for_layer(self, c: list) -> Any:
+        return self._node(ast.ForLayer(self._span(c), c[1], str(c[3]), c[5]), c)
 
-    def attr_value(self, meta, c):
-        return ast.Attr(self._span(meta), str(c[0]), c[1])
+    def attr_value(self, c: list) -> Any:
+        return self._node(ast.Attr(self._span(c), str(c[0]), c[2]), c)
 
-    def attr_flag(self, meta, c):
-        return ast.Attr(self._span(meta), str(c[0]), None)
+    def attr_flag(self, c: list) -> Any:
+        return ast.Attr(self._span(c), str(c[0]), None)
 
-    def args(self, meta, c):
-        return tuple(a for a in c if a is not None)
+    def args(self, c: list) -> Any:
+        return self._part(tuple(x for x in c if isinstance(x, ast.Arg)), c)
 
-    def pos_arg(self, meta, c):
-        return ast.Arg(self._span(meta), None, c[0])
+    def pos_arg(self, c: list) -> Any:
+        return self._node(ast.Arg(self._span(c), None, c[0]), c)
 
-    def kw_arg(self, meta, c):
-        return ast.Arg(self._span(meta), str(c[0]), c[1])
+    def kw_arg(self, c: list) -> Any:
+        return self._node(ast.Arg(self._span(c), str(c[0]), c[2]), c)
 
     # ------------------------------------------------------------ value expressions
-    def ternary(self, meta, c):
-        return ast.Ternary(self._span(meta), *c)
+    def atom(self, c: list) -> Any:  # `(expr)`
+        return self._wrap(c[1], c)
 
-    def or_(self, meta, c):
-        return c[0] if len(c) == 1 else ast.BoolOp(self._span(meta), "or", tuple(c))
+    def ternary(self, c: list) -> Any:
+        return self._node(ast.Ternary(self._span(c), c[0], c[2], c[4]), c)
 
-    def and_(self, meta, c):
-        return c[0] if len(c) == 1 else ast.BoolOp(self._span(meta), "and", tuple(c))
+    def _boolop(self, op: str, c: list) -> Any:
+        if len(c) == 1:
+            return c[0]
+        operands = self._values(c)
+        if len(operands) == 1:
+            return operands[0]
+        return self._node(ast.BoolOp(self._span(c), op, tuple(operands)), c)
 
-    def not_(self, meta, c):
-        return ast.Unary(self._span(meta), "not", c[0])
+    def or_(self, c: list) -> Any:
+        return self._boolop("or", c)
 
-    def compare(self, meta, c):
-        return ast.BinOp(self._span(meta), c[1], c[0], c[2])
+    def and_(self, c: list) -> Any:
+        return self._boolop("and", c)
 
-    def cmp_op(self, meta, c):
+    def not_(self, c: list) -> Any:
+        return self._node(ast.Unary(self._span(c), "not", c[1]), c)
+
+    def compare(self, c: list) -> Any:
+        return self._node(ast.BinOp(self._span(c), c[1], c[0], c[2]), c)
+
+    def cmp_op(self, c: list) -> Any:
         return str(c[0])
 
     add_op = mul_op = cmp_op
 
-    def binop(self, meta, c):
+    def binop(self, c: list) -> Any:
         left = c[0]
+        if len(c) == 1:
+            return left
         for op, right in zip(c[1::2], c[2::2]):
             span = Span(self.filename, left.span.line, left.span.column, right.span.end_line, right.span.end_column)
-            left = ast.BinOp(span, str(op), left, right)
+            left = self._node(ast.BinOp(span, str(op), left, right), [left, right])
         return left
 
-    def neg(self, meta, c):
-        return ast.Unary(self._span(meta), "-", c[0])
+    def neg(self, c: list) -> Any:
+        return self._node(ast.Unary(self._span(c), "-", c[1]), c)
 
-    def power(self, meta, c):
+    def power(self, c: list) -> Any:
         if c[1] is None:
             return c[0]
-        return ast.BinOp(self._span(meta), "**", c[0], c[1])
+        return self._node(ast.BinOp(self._span(c), "**", c[0], c[2]), c)
 
-    def int(self, meta, c):
-        return ast.Const(self._span(meta), int(c[0]))
+    def int(self, c: list) -> Any:
+        span = self._span(c)
+        return ast.Const(span, _int_literal(str(c[0]), span))
 
-    def float(self, meta, c):
-        return ast.Const(self._span(meta), float(c[0]))
+    def float(self, c: list) -> Any:
+        span = self._span(c)
+        value = float(c[0])
+        if not math.isfinite(value):
+            text = str(c[0]) if len(c[0]) <= 30 else f"{str(c[0])[:12]}..."
+            raise error(f"the number {text} is too large", span, help="numbers must be finite 64-bit floats")
+        return ast.Const(span, value)
 
-    def string(self, meta, c):
-        return ast.Const(self._span(meta), str(c[0])[1:-1])
+    def string(self, c: list) -> Any:
+        return ast.Const(self._span(c), str(c[0])[1:-1])
 
-    def true(self, meta, c):
-        return ast.Const(self._span(meta), True)
+    def true(self, c: list) -> Any:
+        return ast.Const(self._span(c), True)
 
-    def false(self, meta, c):
-        return ast.Const(self._span(meta), False)
+    def false(self, c: list) -> Any:
+        return ast.Const(self._span(c), False)
 
-    def var(self, meta, c):
-        return ast.Var(self._span(meta), str(c[0]))
+    def var(self, c: list) -> Any:
+        return ast.Var(self._span(c), str(c[0]))
 
-    def list(self, meta, c):
-        return ast.ListExpr(self._span(meta), tuple(x for x in c if x is not None))
+    def list(self, c: list) -> Any:
+        return self._node(ast.ListExpr(self._span(c), tuple(x for x in c if isinstance(x, ast.Node))), c)
 
-    def dict(self, meta, c):
-        return ast.DictExpr(self._span(meta), tuple(x for x in c if x is not None))
+    def dict(self, c: list) -> Any:
+        pairs = tuple(x.value for x in c if isinstance(x, _Part))
+        return self._node(ast.DictExpr(self._span(c), pairs), c)
 
-    def pair(self, meta, c):
-        return (c[0], c[1])
+    def pair(self, c: list) -> Any:
+        return self._part((c[0], c[2]), c)
 
-    def index(self, meta, c):
-        return ast.Index(self._span(meta), c[0], c[1])
+    def index(self, c: list) -> Any:
+        return self._node(ast.Index(self._span(c), c[0], c[2]), c)
 
-    def call(self, meta, c):
-        return ast.Call(self._span(meta), str(c[0]), tuple(c[1] or ()))
+    def call(self, c: list) -> Any:
+        args = c[2]
+        return self._node(ast.Call(self._span(c), str(c[0]), args.value if args else ()), c)
+
+
+def _too_deep(span: Span) -> CnnDslError:
+    return error(f"this is nested too deeply (more than {MAX_NESTING} levels)", span,
+                 help="brackets, operators and layers that nest this deep are refused before anything "
+                      "recurses over them; a chain of binary operators nests one level per operator")

@@ -7,17 +7,35 @@ arrow terminals swallow the newlines before them.
 
 The filter never looks ahead: the contextual lexer picks terminals by the parser's current state,
 so holding a token back would lex the next one in the wrong state.
+
+It also bounds the parse (limits.py): brackets nested more than MAX_NESTING deep, a name, number
+or string longer than MAX_TOKEN_CHARS and more tokens than the program's budget are refused at the
+token that passes the limit, before the parser goes on.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from lark import Token
+
+from .limits import MAX_NESTING, MAX_TOKEN_CHARS, Budget
 
 # After one of these a `{` opens a statement body (`block b(c) {`, `: 3x224x224 {`, `if aux {`);
 # after anything else (`=`, `(`, `,`, `:` ...) it opens a dictionary literal.
 BODY_PRECEDERS = {"NAME", "DIMS", "RPAR", "RSQB", "INT", "FLOAT", "STRING", "TRUE", "FALSE", "ELSE", "_NL"}
 LINE_JOINERS = {"_ARROW", "_LARROW", "_BAR", "EQUAL", "COMMA", "LBRACE"}
+
+
+# Tokens whose length the text decides; newlines and arrows may be long (blank lines, comments).
+_VALUED = frozenset({"NAME", "INT", "FLOAT", "STRING", "DIMS"})
+
+
+class LimitReached(Exception):
+    """A limit passed at `token`; the parser turns it into a located diagnostic."""
+
+    def __init__(self, token: Token, message: str, help: str) -> None:
+        super().__init__(message)
+        self.token, self.message, self.help = token, message, help
 
 
 class NewlineFilter:
@@ -26,18 +44,31 @@ class NewlineFilter:
     def __init__(self) -> None:
         self.unclosed: list[Token] = []  # openers still open when the last parse stopped
         self.last: Token | None = None  # the last token the parser accepted
+        self.budget = Budget()  # set before each parse
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         stack: list[str] = []  # "(", "[", "<", "{" (statement body) or "d" (dictionary)
         self.unclosed = openers = []
         self.last = None
         prev: Token | None = None
+        budget = self.budget
         for tok in stream:
+            budget.tokens -= 1
+            if budget.tokens < 0:
+                raise LimitReached(tok, f"the program has more than {budget.token_limit:,} tokens",
+                                   "a program (a file and what it includes) is limited in size so that "
+                                   "checking it stays fast; see docs/security.md")
+            if len(tok) > MAX_TOKEN_CHARS and tok.type in _VALUED:
+                raise LimitReached(tok, f"this is longer than {MAX_TOKEN_CHARS:,} characters",
+                                   "names, numbers and strings are limited in length")
             if tok.type == "_NL" and self._joined(stack, prev):
                 continue
             depth = len(stack)
             self._track(tok, prev, stack)
             if len(stack) > depth:
+                if depth >= MAX_NESTING:
+                    raise LimitReached(tok, f"brackets are nested too deeply (more than {MAX_NESTING} levels)",
+                                       "nesting this deep is refused before anything recurses over it")
                 openers.append(tok)
             elif len(stack) < depth:
                 openers.pop()
@@ -61,6 +92,5 @@ class NewlineFilter:
             stack.append("<")
         elif t == "LBRACE":
             stack.append("{" if prev is None or prev.type in BODY_PRECEDERS else "d")
-        elif t in ("RPAR", "RSQB", "RBRACE") or (t == "MORETHAN" and stack and stack[-1] == "<"):
-            if stack:
-                stack.pop()
+        elif stack and (t in ("RPAR", "RSQB", "RBRACE") or (t == "MORETHAN" and stack[-1] == "<")):
+            stack.pop()

@@ -54,6 +54,7 @@ class Analysis:
     graphs: list[Graph]
     diagnostics: list[Diagnostic]
     seconds: float
+    started: int = 0  # the server's edit count when the check began (server.py: staleness)
 
     @property
     def ok(self) -> bool:

@@ -38,12 +38,25 @@ class ArchServer(LanguageServer):
         self.latest: dict[str, Analysis] = {}
         self.good: dict[str, Analysis] = {}  # uri -> the last analysis without errors
         self.published: dict[str, dict[str, list[t.Diagnostic]]] = {}  # root uri -> file uri -> diagnostics
+        # Staleness: a check of one document also reports on the files it includes; what it says of
+        # a file edited since that check began is stale and is not merged into that file's list.
+        self.tick = 0  # counts edits that changed a document's text
+        self.changed_at: dict[str, int] = {}  # uri -> the tick of its last change
+        self.started: dict[str, int] = {}  # root uri -> the tick when its latest published check began
+        self.texts: dict[str, str] = {}  # uri -> the text last seen
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cnndsl-check")
         self.symbol_table = SymbolTable()
 
     # -------------------------------------------------------------- checking
     def changed(self, uri: str, text: str, version: int) -> None:
         path = path_of(uri)
+        before = self.texts.get(uri)
+        if before is None and path.is_file():
+            before = path.read_text(encoding="utf-8", errors="replace")  # opening: what others read
+        if text != before:
+            self.tick += 1
+            self.changed_at[uri] = self.tick
+        self.texts[uri] = text
         SOURCES.set_unsaved(path, text)  # other documents that include this one see the edit
         self.versions[uri] = version
         self._schedule(uri, path, version)
@@ -61,12 +74,16 @@ class ArchServer(LanguageServer):
         if self.versions.get(uri) != version:
             return None  # a newer change is queued behind this one
         document = self.workspace.get_text_document(uri)
-        return analyse(path, document.source, version)
+        started = self.tick  # every edit up to here is in what this check reads
+        analysis = analyse(path, document.source, version)
+        analysis.started = started
+        return analysis
 
     def _checked(self, uri: str, analysis: Analysis | None) -> None:
         if analysis is None or self.versions.get(uri) != analysis.version:
             return
         self.latest[uri] = analysis
+        self.started[uri] = analysis.started
         if analysis.ok:
             self.good[uri] = analysis
         self.publish(uri, by_file(analysis.diagnostics, uri), analysis.version)
@@ -76,14 +93,20 @@ class ArchServer(LanguageServer):
         self.published[root] = diagnostics
         for uri in set(before) | set(diagnostics) | {root}:
             merged: list[t.Diagnostic] = []
-            for files in self.published.values():
+            for other, files in self.published.items():
+                if other != uri and self.started.get(other, 0) < self.changed_at.get(uri, 0):
+                    continue  # found by checking another document against an older text of this one
                 merged += [d for d in files.get(uri, []) if d not in merged]
             self.text_document_publish_diagnostics(t.PublishDiagnosticsParams(
                 uri=uri, diagnostics=merged, version=version if uri == root else None))
 
     def closed(self, uri: str) -> None:
-        SOURCES.set_unsaved(path_of(uri), None)
-        for table in (self.versions, self.latest, self.good):
+        path = path_of(uri)
+        SOURCES.set_unsaved(path, None)  # others read the file on disk again: a change if it differs
+        if path.is_file() and self.texts.get(uri) != path.read_text(encoding="utf-8", errors="replace"):
+            self.tick += 1
+            self.changed_at[uri] = self.tick
+        for table in (self.versions, self.latest, self.good, self.texts, self.started):
             table.pop(uri, None)
         self.publish(uri, {})
         self.published.pop(uri, None)
