@@ -7,6 +7,7 @@ from typing import Any
 
 from ..diagnostics import CnnDslError, Diagnostic
 from ..ir import Graph
+from .context import Layers
 from .elaborator import Elaborator
 from .program import Program, load_program
 from .resolve import resolve
@@ -32,12 +33,13 @@ def check_program(program: Program, params: dict[str, Any] | None = None,
     main = program.main()
     graphs: list[Graph] = []
     found: dict[tuple[str, str], Diagnostic] = {}
+    layers = Layers()  # so does the layer limit
     with shared_steps():  # the evaluation limit holds for the file, not for each of its networks
         for net in program.networks:
             if net is not main and any(p.default is None for p in net.params):
                 continue
             try:
-                graphs.append(Elaborator(program).build(net, (params or {}) if net is main else {}, input_dims))
+                graphs.append(Elaborator(program, layers).build(net, (params or {}) if net is main else {}, input_dims))
             except CnnDslError as exc:
                 for d in exc.diagnostics:
                     found.setdefault((str(d.span), d.message), d)

@@ -9,7 +9,7 @@ from ..diagnostics import CnnDslError, Note, did_you_mean, error
 from ..ir import Frame
 from ..source import Span
 from . import body
-from .context import MAX_DEPTH, Context
+from .context import MAX_DEPTH, MAX_NODES, Context, too_big, uses_chain
 from .values import BlockRef, Env, show
 
 Arg = tuple[str | None, Any, Span]  # (keyword or None, value, where it was written)
@@ -51,12 +51,15 @@ def call_block(ctx: Context, block: ast.BlockDef, args: list[Arg], shown: list[A
                multi: bool = False, transparent: bool = False) -> tuple[str, Outputs]:
     """Run `block`'s body on `x`: its last tensor and its named outputs (one, `output`, if it names
     none). `multi`: a network called as a whole statement, whose body may be one multi-output call."""
-    if len(ctx.names.frames) >= MAX_DEPTH:
-        raise error(f"blocks nest more than {MAX_DEPTH} deep: does `{block.name}` call itself without end?",
-                    use.span)  # the block uses it passes through on its way out add the chain
-    given = {block.input_name: ctx.graph[x].shape[0]} if block.input_name else {}
+    if len(ctx.names.blocks) >= MAX_DEPTH:
+        raise too_deep(ctx, block, use.span)  # the block uses it passes through on its way out add the chain
+    shape = ctx.graph[x].shape
+    given = {block.input_name: shape[0]} if block.input_name else {}
     bound = bind(ctx, block, args, use.span, given)
     label = use_label(block, shown)
+    key = use_key(block, bound, shape, multi)
+    _check_size(ctx, key, label, use.span)
+    made = ctx.layers.made
     env = ctx.globals.child(bound)
     # A network that is nothing but a call of another (`network resnet50 = resnet(depth=50)`) is
     # that network: its call adds no component to the names, so modules are `stage1...`.
@@ -72,7 +75,46 @@ def call_block(ctx: Context, block: ast.BlockDef, args: list[Arg], shown: list[A
             raise
         finally:
             ctx.body_envs.pop()
+    if key is not None:
+        ctx.use_sizes[key] = ctx.layers.made - made
     return current, outputs or [("output", current)]
+
+
+def too_deep(ctx: Context, block: ast.BlockDef, span: Span) -> CnnDslError:
+    """Past MAX_DEPTH nested uses: a recursion only when a block really is among its own callers."""
+    chain = ctx.names.blocks
+    again = [f for f in chain if f.block == block.name]
+    details = [f"the uses: {uses_chain(chain)} > `{block.name}`"]
+    if again:
+        return error(f"blocks nest more than {MAX_DEPTH} deep: `{block.name}` is used inside itself "
+                     f"{len(again)} times; does its recursion never end?", span, details=details,
+                     help="make the recursive use depend on a parameter that reaches a case without it")
+    return error(f"blocks nest more than {MAX_DEPTH} deep", span, details=details,
+                 help="this limit keeps a file from recursing without end; flatten some of the blocks")
+
+
+def use_key(block: ast.BlockDef, bound: dict[str, Any], shape: tuple[int, ...], multi: bool) -> Any:
+    """What a block use's layers depend on: the block, its bound parameters and its input shape
+    (a body sees the globals and its parameters, nothing of the caller's). None when a value is
+    not a small plain one: such uses are not remembered (freezing a large list per use would cost
+    more than it saves)."""
+    frozen = []
+    for name, value in bound.items():
+        if type(value) not in _PLAIN:
+            return None
+        frozen.append((name, type(value), value))
+    return block.name, tuple(frozen), shape, multi
+
+
+_PLAIN = frozenset({int, float, bool, str, type(None)})
+
+
+def _check_size(ctx: Context, key: Any, label: str, span: Span) -> None:
+    """An equal use made N layers before: refuse this one now if N more would pass MAX_NODES."""
+    size = ctx.use_sizes.get(key) if key is not None else None
+    if size is not None and ctx.layers.made + size > MAX_NODES:
+        raise too_big(span, [f"`{label}` makes {size:,} layers, and {ctx.layers.made:,} are made before it",
+                             *ctx.made_before(), *ctx.uses()])
 
 
 def single(ctx: Context, block: ast.BlockDef, args: list[Arg], shown: list[Arg], use: ast.Node, x: str) -> str:

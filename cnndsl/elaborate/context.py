@@ -5,9 +5,8 @@ Everything else travels as arguments: a function of the elaborator gets the laye
 value environment, the tensor it reads and, for a conv literal, the literal itself."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..diagnostics import CnnDslError, error
 from ..ir import Frame, Graph
@@ -17,8 +16,18 @@ from .units import Units
 from .values import Env, Evaluator
 
 MAX_REPEAT = 10_000  # copies in one `*N` or one `[... for ...]`
-MAX_NODES = 250_000  # nodes in one network: ResNet-1202 has about 4,000
+MAX_NODES = 250_000  # layers made by one check, all its networks together: ResNet-1202 has about 4,800
 MAX_DEPTH = 100  # nested block uses: deeper than any real network, shallow enough to stop a loop
+SHOWN_USES = 6  # block uses named in a message about the chain of uses: the outermost and innermost
+
+
+class Layers:
+    """Layers made so far, against MAX_NODES. One count serves a whole check (every network of a
+    file), so a file of many networks cannot multiply the limit; each layer is counted when it is
+    made, so the limit stops the work when it is passed, not after."""
+
+    def __init__(self) -> None:
+        self.made = 0
 
 
 class Names:
@@ -31,22 +40,35 @@ class Names:
         self.paths: list[str] = []  # the dotted node-name prefix of each frame, kept with `frames`
         self.counters: dict[tuple[str, str], int] = {}
         self.taken: dict[str, set[str]] = {}  # the names in use under each path
+        self.blocks: list[Frame] = []  # the block frames among `frames`, outermost first
+        self._scope: tuple[Frame, ...] | None = ()  # `frames` as the tuple nodes keep; None: stale
 
     def path(self) -> str:
         return self.paths[-1] if self.paths else ""
+
+    def scope(self) -> tuple[Frame, ...]:
+        """The frames as a tuple, one object shared by every node made between two frame changes
+        (a 100,000-layer chain keeps one tuple, not 100,000)."""
+        if self._scope is None:
+            self._scope = tuple(self.frames)
+        return self._scope
 
     def unique(self, base: str) -> str:
         """The next free `base<n>` among the names of the current block, so `conv1` the layer and
         `conv1` the use of a block named `conv` cannot both exist, whatever the block names are."""
         path = self.path()
-        taken = self.taken.setdefault(path, set())
-        n = self.counters.get((path, base), 0)
+        taken = self.taken.get(path)
+        if taken is None:
+            taken = self.taken[path] = set()
+        key = (path, base)
+        n = self.counters.get(key, 0)
+        sep = "_" if base[-1:].isdigit() else ""
         while True:
             n += 1
-            name = f"{base}{n}" if not base[-1:].isdigit() else f"{base}_{n}"
+            name = f"{base}{sep}{n}"
             if name not in taken:
                 break
-        self.counters[(path, base)] = n
+        self.counters[key] = n
         taken.add(name)
         return name
 
@@ -55,16 +77,34 @@ class Names:
         name = self.unique(op)
         return f"{path}.{name}" if path else name
 
-    @contextmanager
-    def frame(self, frame: Frame) -> Iterator[None]:
+    def push(self, frame: Frame) -> None:
         parent = self.path()
         self.frames.append(frame)
         self.paths.append(f"{parent}.{frame.name}" if parent and frame.name else parent or frame.name)
-        try:
-            yield
-        finally:
-            self.frames.pop()
-            self.paths.pop()
+        if frame.kind == "block":
+            self.blocks.append(frame)
+        self._scope = None
+
+    def pop(self) -> None:
+        if self.frames.pop().kind == "block":
+            self.blocks.pop()
+        self.paths.pop()
+        self._scope = None
+
+
+class _InFrame:
+    """`with ctx.frame(f):` without a generator per frame (a context manager class is cheaper)."""
+
+    __slots__ = ("names", "frame")
+
+    def __init__(self, names: Names, frame: Frame) -> None:
+        self.names, self.frame = names, frame
+
+    def __enter__(self) -> None:
+        self.names.push(self.frame)
+
+    def __exit__(self, *exc: object) -> None:
+        self.names.pop()
 
 
 @dataclass
@@ -76,18 +116,63 @@ class Context:
     globals: Env
     graph: Graph
     units: Units
+    layers: Layers = field(default_factory=Layers)
     names: Names = field(default_factory=Names)
     body_envs: list[Env] = field(default_factory=list)  # where `... as NAME` binds, innermost last
     groups: int = 0  # repetition groups made so far
+    # layers a block use made, by (block, its arguments, its input shape): a second equal use makes
+    # as many, so a use that would pass MAX_NODES is refused before it is built (blocks.call_block)
+    use_sizes: dict[Any, int] = field(default_factory=dict)
+    _copy_starts: dict[int, int] = field(default_factory=dict)  # repetition group -> layers made before it
+    _made_at_start: int = 0  # layers of the check made before this network
+
+    def __post_init__(self) -> None:
+        self._made_at_start = self.layers.made
 
     def next_group(self) -> int:
         self.groups += 1
         return self.groups
 
-    def frame(self, frame: Frame) -> AbstractContextManager[None]:
-        return self.names.frame(frame)
+    def frame(self, frame: Frame) -> _InFrame:
+        if frame.kind == "repeat" and frame.count > 1:
+            self._check_copies(frame)
+        return _InFrame(self.names, frame)
+
+    def _check_copies(self, frame: Frame) -> None:
+        """Copies are alike: once the first is built, the layers of all of them are known, so a
+        repetition that would pass MAX_NODES (counted over the whole check) is refused at once."""
+        if frame.index == 0:
+            self._copy_starts[frame.group] = self.layers.made
+        elif frame.index == 1:
+            each = self.layers.made - self._copy_starts.pop(frame.group, self.layers.made)
+            if self.layers.made + each * (frame.count - 1) > MAX_NODES:
+                raise too_big(frame.use, [f"{frame.count:,} copies of {each:,} layers each",
+                                          *self.made_before(), *self.uses()])
+
+    def count_layer(self, span: Span | None) -> None:
+        """One more layer made; past MAX_NODES, refused where it was written."""
+        self.layers.made += 1
+        if self.layers.made > MAX_NODES:
+            raise too_big(span, [*self.made_before(), *self.uses()])
+
+    def made_before(self) -> list[str]:
+        """When other networks of the file made part of the layers, say how many."""
+        others = self._made_at_start
+        return [f"{others:,} of them in the networks checked before `{self.graph.name}`"] if others > 0 else []
+
+    def uses(self) -> list[str]:
+        """The chain of block uses that leads here, outermost first (its middle left out when long)."""
+        return [f"made through {uses_chain(self.names.blocks)}"] if self.names.blocks else []
+
+
+def uses_chain(frames: list[Frame]) -> str:
+    labels = [f"`{f.label}`" for f in frames]
+    if len(labels) > 2 * SHOWN_USES:
+        hidden = len(labels) - 2 * SHOWN_USES
+        labels = labels[:SHOWN_USES] + [f"... ({hidden} more)"] + labels[-SHOWN_USES:]
+    return " > ".join(labels)
 
 
 def too_big(span: Span | None, details: list[str] | None = None) -> CnnDslError:
-    return error(f"the network has more than {MAX_NODES} layers", span, details=details,
-                 help="check the repeat counts; this limit keeps a typo from exhausting memory")
+    return error(f"the network has more than {MAX_NODES} layers", span, details=list(details or []),
+                 help="check the repeat counts and the block uses; this limit keeps a typo from exhausting memory")

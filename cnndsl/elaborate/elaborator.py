@@ -15,10 +15,11 @@ from typing import Any
 from .. import ast
 from ..diagnostics import CnnDslError, Note, did_you_mean, error
 from ..ir import Graph, Node
+from ..ops import fmt
 from ..rewrite import rewrite
-from ..source import SOURCES
+from ..source import SOURCES, Span
 from . import body
-from .context import Context
+from .context import Context, Layers
 from .program import Program
 from .schedules import resolve_schedules
 from .units import Units
@@ -33,24 +34,22 @@ RECURSION_LIMIT = 20_000  # deep networks (ResNet-1202) recurse through nested b
 class Elaborator:
     """Elaborates the networks of one program; each `build` is one network."""
 
-    def __init__(self, program: Program):
+    def __init__(self, program: Program, layers: Layers | None = None):
         self.program = program
         self.ev = Evaluator(set(program.blocks))
         self.globals = Env()
+        self.layers = layers or Layers()  # shared by the networks of one check (check_program)
 
     def build(self, main: ast.BlockDef, params: dict[str, Any], input_dims: tuple[int, ...] | None) -> Graph:
         for let in self.program.lets:
             self.globals.values[let.name] = self.ev.eval(let.value, self.globals)
-        dims = input_dims or main.input_dims or self._inherited_dims(main)
-        if dims is None:
-            raise error(f"network `{main.name}` has no input shape", main.span,
-                        help=f"declare it (`network {main.name} : 3x224x224 ...`) or pass --input CxHxW")
+        dims = input_dims or self._declared_dims(main)
         g = Graph(main.name)
         g.source = self.program.root
         bound = self._bind_network_params(main, params)
         g.params = dict(bound)
         g.add(Node("input", "input", None, None, [], main.span, ())).meta["shape"] = tuple(dims)
-        ctx = Context(self.program, self.ev, self.globals, g, Units(self.program, self.ev, self.globals))
+        ctx = Context(self.program, self.ev, self.globals, g, Units(self.program, self.ev, self.globals), self.layers)
         try:
             current, outputs = self._run(ctx, main, self.globals.child(bound))
         except CnnDslError as exc:
@@ -72,13 +71,28 @@ class Elaborator:
         finally:
             sys.setrecursionlimit(old_limit)
 
-    def _inherited_dims(self, main: ast.BlockDef) -> tuple[int, ...] | None:
-        """`network resnet50 = resnet(depth=50)` takes the input shape of the network it names."""
-        if main.single_expr and isinstance(main.body[0], ast.ChainStmt) \
-                and isinstance(main.body[0].chain, (ast.CallLayer, ast.NameLayer)):
-            callee = self.program.blocks.get(main.body[0].chain.name)
-            if callee is not None and callee.is_network and callee is not main:
-                return callee.input_dims or self._inherited_dims(callee)
+    def _declared_dims(self, main: ast.BlockDef) -> tuple[int, ...]:
+        """The input shape the file declares: the network's own, or that of the network it is
+        nothing but a call of (`network resnet50 = resnet(depth=50)`), and so on down the chain."""
+        chain = [main]
+        while chain[-1].input_dims is None:
+            callee = self._callee_network(chain[-1])
+            if callee is None or callee in chain:
+                raise _no_input_shape(main, chain + ([callee] if callee is not None else []))
+            chain.append(callee)
+        net = chain[-1]
+        assert net.input_dims is not None
+        if not all(d >= 1 for d in net.input_dims):
+            raise error(f"an input shape must have sizes of at least 1, got {fmt(net.input_dims)}",
+                        dims_span(net), help="e.g. `3x224x224` (channels x height x width), or `784` for a vector")
+        return net.input_dims
+
+    def _callee_network(self, net: ast.BlockDef) -> ast.BlockDef | None:
+        if net.single_expr and isinstance(net.body[0], ast.ChainStmt) \
+                and isinstance(net.body[0].chain, (ast.CallLayer, ast.NameLayer)):
+            callee = self.program.blocks.get(net.body[0].chain.name)
+            if callee is not None and callee.is_network:
+                return callee
         return None
 
     def _bind_network_params(self, main: ast.BlockDef, params: dict[str, Any]) -> dict[str, Any]:
@@ -98,6 +112,32 @@ class Elaborator:
                 raise error(f"network `{main.name}` needs a value for `{p.name}`", p.span,
                             help=f"pass -D {p.name}=VALUE")
         return bound
+
+
+def _no_input_shape(main: ast.BlockDef, chain: list[ast.BlockDef]) -> CnnDslError:
+    """No shape anywhere down the chain of networks that call each other; a cycle says so."""
+    details = []
+    if len(chain) > 1:
+        path = " > ".join(f"`{n.name}`" for n in chain)
+        cycle = chain[-1] in chain[:-1]
+        details = [f"{'the networks call each other in a circle' if cycle else 'it takes its shape from'}: {path}"]
+    return error(f"network `{main.name}` has no input shape", main.span, details=details,
+                 help=f"declare it (`network {main.name} : 3x224x224 ...`) or pass --input CxHxW")
+
+
+def dims_span(net: ast.BlockDef) -> Span:
+    """Where a network's input shape is written: the first `KxHxW` after its name and parameters
+    (the AST keeps the network's span, not the shape's), or the network's name if it is not found."""
+    start = net.params[-1].span if net.params else net.span
+    line, column = start.end_line, start.end_column if net.params else start.column
+    pattern = re.compile(r"\d[0-9x]*")
+    for lineno in range(line, min(line + 8, net.span.end_line + 1)):
+        text = SOURCES.line(net.span.file, lineno) or ""
+        at = text.find(":", column - 1 if lineno == line else 0)
+        found = pattern.search(text, at + 1) if at >= 0 else None
+        if found:
+            return Span(net.span.file, lineno, found.start() + 1, lineno, found.end() + 1)
+    return net.span
 
 
 def note_outside_values(exc: CnnDslError, params: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ from ..ops import OPS, TAKES_VECTOR, Attrs, OpDef, OpError, fmt, layer_names, lo
 from ..ops.base import NeedsMap
 from ..source import Span
 from .attributes import Written, validate
-from .context import MAX_NODES, Context, too_big
+from .context import Context
 from .values import Env
 
 OpLayer = ast.NameLayer | ast.CallLayer
@@ -73,8 +73,7 @@ def make_op(ctx: Context, opdef: OpDef, written: Written, inputs: list[str], spa
 
 def add_op(ctx: Context, opdef: OpDef, attrs: Attrs, inputs: list[str], span: Span) -> str:
     g = ctx.graph
-    if len(g) >= MAX_NODES:
-        raise too_big(span)
+    ctx.count_layer(span)
     assert opdef.arity is None or len(inputs) == opdef.arity, (opdef.name, inputs)  # a bug, not user input
     ins = [g[i].shape for i in inputs]
     try:
@@ -83,7 +82,7 @@ def add_op(ctx: Context, opdef: OpDef, attrs: Attrs, inputs: list[str], span: Sp
     except OpError as exc:
         raise op_error(ctx, exc, span, inputs) from None
     node = g.add(Node(ctx.names.node_name(opdef.name), "op", opdef.name, attrs, list(inputs), span,
-                      tuple(ctx.names.frames)))
+                      ctx.names.scope()))
     node.meta["shape"] = shape
     return node.id
 
