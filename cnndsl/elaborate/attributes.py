@@ -41,7 +41,7 @@ class Written:
 
 def validate(opdef: OpDef, written: Written, blocks: set[str]) -> Attrs:
     """The op's written-phase attributes, or a located error."""
-    fields = opdef.attrs.model_fields
+    fields = field_names(opdef)
     for key in written.values:
         if key not in fields:
             raise _unknown(opdef, key, written.span(key), blocks)
@@ -52,6 +52,18 @@ def validate(opdef: OpDef, written: Written, blocks: set[str]) -> Attrs:
         key = str(first["loc"][0]) if first["loc"] else ""
         raise error(f"bad value for `{key}` of `{opdef.name}`: {show(written.values.get(key))}",
                     written.span(key), details=[_explain(key, first)]) from None
+
+
+def field_names(opdef: OpDef) -> frozenset[str]:
+    """The attribute names of an op, kept per model (pydantic's `model_fields` is a property that
+    costs a microsecond a layer)."""
+    names = _FIELDS.get(opdef.attrs)
+    if names is None:
+        names = _FIELDS[opdef.attrs] = frozenset(opdef.attrs.model_fields)
+    return names
+
+
+_FIELDS: dict[type, frozenset[str]] = {}
 
 
 def _unknown(opdef: OpDef, key: str, span: Span, blocks: set[str]) -> CnnDslError:

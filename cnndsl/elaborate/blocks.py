@@ -38,6 +38,8 @@ def ref_args(ctx: Context, ref: BlockRef, args: tuple[ast.Arg, ...], env: Env) -
     """The arguments of a call through `ref` (its preset ones, then the call's own), and the
     call's own, which label the use: `b(c, s=s)` reads `bottleneck(64, s=2)` wherever b came from."""
     own = [(a.name, ctx.ev.eval(a.value, env), a.span) for a in args]
+    if not own and not ref.args:  # a block used bare, the common case: nothing to merge
+        return [], []
     return ref.apply(own).call_args(), own
 
 

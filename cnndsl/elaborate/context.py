@@ -37,14 +37,14 @@ class Names:
 
     def __init__(self) -> None:
         self.frames: list[Frame] = []
-        self.paths: list[str] = []  # the dotted node-name prefix of each frame, kept with `frames`
-        self.counters: dict[tuple[str, str], int] = {}
-        self.taken: dict[str, set[str]] = {}  # the names in use under each path
         self.blocks: list[Frame] = []  # the block frames among `frames`, outermost first
+        # the namespace of each frame, innermost last: a frame that adds no path component shares
+        # its parent's; a block use's is dropped when it returns (no name is made there again)
+        self.spaces: list[_Space] = [_Space("")]
         self._scope: tuple[Frame, ...] | None = ()  # `frames` as the tuple nodes keep; None: stale
 
     def path(self) -> str:
-        return self.paths[-1] if self.paths else ""
+        return self.spaces[-1].path
 
     def scope(self) -> tuple[Frame, ...]:
         """The frames as a tuple, one object shared by every node made between two frame changes
@@ -56,31 +56,19 @@ class Names:
     def unique(self, base: str) -> str:
         """The next free `base<n>` among the names of the current block, so `conv1` the layer and
         `conv1` the use of a block named `conv` cannot both exist, whatever the block names are."""
-        path = self.path()
-        taken = self.taken.get(path)
-        if taken is None:
-            taken = self.taken[path] = set()
-        key = (path, base)
-        n = self.counters.get(key, 0)
-        sep = "_" if base[-1:].isdigit() else ""
-        while True:
-            n += 1
-            name = f"{base}{sep}{n}"
-            if name not in taken:
-                break
-        self.counters[key] = n
-        taken.add(name)
-        return name
+        return self.spaces[-1].unique(base)
 
     def node_name(self, op: str) -> str:
-        path = self.path()
-        name = self.unique(op)
-        return f"{path}.{name}" if path else name
+        space = self.spaces[-1]
+        name = space.unique(op)
+        return f"{space.path}.{name}" if space.path else name
 
     def push(self, frame: Frame) -> None:
-        parent = self.path()
         self.frames.append(frame)
-        self.paths.append(f"{parent}.{frame.name}" if parent and frame.name else parent or frame.name)
+        space = self.spaces[-1]
+        if frame.name:
+            space = _Space(f"{space.path}.{frame.name}" if space.path else frame.name)
+        self.spaces.append(space)
         if frame.kind == "block":
             self.blocks.append(frame)
         self._scope = None
@@ -88,8 +76,31 @@ class Names:
     def pop(self) -> None:
         if self.frames.pop().kind == "block":
             self.blocks.pop()
-        self.paths.pop()
+        self.spaces.pop()
         self._scope = None
+
+
+class _Space:
+    """The names taken under one module path, and the last number given to each base name."""
+
+    __slots__ = ("path", "taken", "counters")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.taken: set[str] = set()
+        self.counters: dict[str, int] = {}
+
+    def unique(self, base: str) -> str:
+        n = self.counters.get(base, 0)
+        sep = "_" if base[-1:].isdigit() else ""
+        while True:
+            n += 1
+            name = f"{base}{sep}{n}"
+            if name not in self.taken:
+                break
+        self.counters[base] = n
+        self.taken.add(name)
+        return name
 
 
 class _InFrame:

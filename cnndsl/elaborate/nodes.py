@@ -10,7 +10,7 @@ from ..ir import Node
 from ..ops import OPS, TAKES_VECTOR, Attrs, OpDef, OpError, fmt, layer_names, lookup
 from ..ops.base import NeedsMap
 from ..source import Span
-from .attributes import Written, validate
+from .attributes import Written, field_names, validate
 from .context import Context
 from .values import Env
 
@@ -45,7 +45,7 @@ def read_layer(ctx: Context, opdef: OpDef, e: OpLayer, env: Env) -> Written:
                 raise error(f"`{opdef.name}` takes no `:` value", e.channels.span)
             out.put(positional[0], ctx.ev.eval(e.channels, env))
         if e.stride is not None:
-            if "s" not in opdef.attrs.model_fields:
+            if "s" not in field_names(opdef):
                 raise error(f"`{opdef.name}` has no stride", e.stride.span)
             out.put("s", ctx.ev.eval(e.stride, env))
     args = e.args if isinstance(e, ast.CallLayer) else ()
