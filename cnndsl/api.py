@@ -40,8 +40,9 @@ def check(path: str | Path, *, input: Dims = None, include_path: Paths = (),
           params: dict[str, Any] | None = None, **kw_params: Any) -> list[Graph]:
     """Elaborate every network of a file that can stand alone (the last one with `params`) and run
     the passes; all their errors are raised together."""
-    program = load_program(find_arch(path), include_path)
-    return [run_passes(g) for g in check_program(program, _params(params, kw_params), input_dims(input))]
+    graphs = check_program(load_program(find_arch(path), include_path), _params(params, kw_params),
+                           input_dims(input))
+    return [run_passes(g) for g in graphs]  # the program's syntax tree is freed before the passes
 
 
 def report(path: str | Path, *, batch: int = 1, dtype: str = "float32", **kw: Any) -> Report:

@@ -15,10 +15,11 @@ What the lowering does, and this pass decides for it:
     any other layer reads: its input is an op's fresh output, read by nothing else, that no layer
     keeps for backward as its output, and that is no view of another value.
 
-Writes, on every input and op node, `meta["base"] = {True: id, False: id}`: the node whose memory
-the value is, in training and in evaluation (itself, or for a view or an in-place op the base of
-its input); `meta["free_after"]`: the position (in `graph.ops()` order) of the last layer during
-which the value is alive (`FOREVER` for network inputs and outputs); and on op nodes
+Writes, on every input and op node, `meta["base"]`, a pair indexed by `training` (`[False]`,
+`[True]`; a tuple, a third of a dict's size): the node whose memory the value is, in evaluation
+and in training (itself, or for a view or an in-place op the base of its input);
+`meta["free_after"]`: the position (in `graph.ops()` order) of the last layer during which the
+value is alive (`FOREVER` for network inputs and outputs); and on op nodes
 `meta["step"]` (its position), `meta["inline"]` and `meta["inplace"]`.
 """
 from __future__ import annotations
@@ -38,9 +39,9 @@ def liveness(graph: Graph) -> None:
         node.meta["inline"] = (k + 1 < len(steps) and parent(node.id) not in sequential
                                and _passes_straight(graph, node, steps[k + 1]))
         node.meta["inplace"] = _can_run_in_place(graph, node)
-    for training in (True, False):
-        for node_id, base in _bases(graph, training).items():
-            graph[node_id].meta.setdefault("base", {})[training] = base
+    in_training, in_evaluation = _bases(graph, True), _bases(graph, False)
+    for node_id, base in in_evaluation.items():  # a pair indexed by `training` (False: 0, True: 1)
+        graph[node_id].meta["base"] = (base, in_training[node_id])
     for node_id, step in _free_after(graph, steps).items():
         graph[node_id].meta["free_after"] = step
 
@@ -107,11 +108,16 @@ def _statement_ends(steps: list[Node]) -> dict[str, int]:
     return out
 
 
-def _blocks_of(node_id: str) -> set[str]:
+def _blocks_of(node_id: str) -> frozenset[str]:
     """The block uses a node sits in, by their paths: `stage1.bottleneck2.conv1` -> {stage1,
     stage1.bottleneck2}."""
+    if "." not in node_id:  # a layer of the network itself, most of a long chain
+        return _NO_BLOCKS
     parts = node_id.split(".")[:-1]
-    return {".".join(parts[:k]) for k in range(1, len(parts) + 1)}
+    return frozenset(".".join(parts[:k]) for k in range(1, len(parts) + 1))
+
+
+_NO_BLOCKS: frozenset[str] = frozenset()
 
 
 def _block_ends(steps: list[Node]) -> dict[str, int]:

@@ -39,8 +39,10 @@ def memory_by_node(graph: Graph, batch: int = 1, dtype: str = "float32") -> dict
     itemsize = DTYPES[dtype]
     out = {n.id: {"output_bytes": 0, "saved_bytes": 0, "live_bytes": 0} for n in graph if n.kind != "output"}
 
+    elements = {n.id: math.prod(n.shape) for n in graph}  # each value's size is asked for several times
+
     def size(node_id: str) -> int:
-        return math.prod(graph[node_id].shape) * batch * itemsize
+        return elements[node_id] * batch * itemsize
 
     for node_id, nbytes in _saved_for_backward(graph, batch, itemsize, size).items():
         out[node_id]["saved_bytes"] = nbytes
