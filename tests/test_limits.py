@@ -36,3 +36,42 @@ def test_deep_nesting_of_parentheses_is_refused(write_arch):
     text = "network n : 3x8x8 = " + "(" * 5000 + "relu" + ")" * 5000 + "\n"
     with pytest.raises(CnnDslError, match="nested too deeply"):
         cnndsl.analyze(write_arch(text))
+
+
+def test_blocks_that_double_are_refused_before_they_are_built(write_arch):
+    lines = ["block b0 = relu -> relu"] + [f"block b{i} = b{i - 1} -> b{i - 1}" for i in range(1, 40)]
+    path = write_arch("\n".join(lines + ["network n : 3x8x8 = relu -> b39"]) + "\n")
+    with pytest.raises(CnnDslError) as caught:
+        cnndsl.analyze(path)
+    first = caught.value.diagnostics[0]
+    assert (first.span.line, first.span.column) == (41, 29)  # the use of b39, before a layer of it is built
+    assert first.details[0] == "`b39` makes more than 250,000 layers, and 1 are made before it"
+
+
+@pytest.mark.parametrize("path", sorted(cnndsl.api.ZOO.glob("*.arch")), ids=lambda p: p.stem)
+def test_the_least_size_read_from_a_blocks_text_is_never_more_than_a_use_makes(path):
+    """sizes.py's bound against the layers each use of a parameterless block has in the built
+    graph (fewer than it made when the rewrite removed no-ops, so the test is strict)."""
+    from cnndsl.elaborate import load_program
+    from cnndsl.elaborate.sizes import LeastSizes
+    program = load_program(path)
+    least = LeastSizes(program, 10**9)
+    graph = cnndsl.analyze(path)
+    made: dict[int, tuple[str, int]] = {}
+    for node in graph.ops():
+        for frame in node.scope:
+            if frame.kind == "block":
+                block, count = made.get(id(frame), (frame.block, 0))
+                made[id(frame)] = (block, count + 1)
+    checked = [(block, least.of(program.blocks[block]), count) for block, count in made.values()
+               if not program.blocks[block].params]
+    assert all(bound <= count for _, bound, count in checked), [c for c in checked if c[1] > c[2]]
+
+
+def test_the_least_size_of_blocks_that_double_is_exact(write_arch):
+    from cnndsl.elaborate import load_program
+    from cnndsl.elaborate.sizes import LeastSizes
+    lines = ["block b0 = relu -> (relu * 3)"] + [f"block b{i} = b{i - 1} -> b{i - 1}" for i in range(1, 10)]
+    path = write_arch("\n".join(lines + ["network n : 3x8x8 = b9"]) + "\n")
+    program = load_program(path)
+    assert LeastSizes(program, 10**9).of(program.blocks["b9"]) == len(list(cnndsl.analyze(path).ops())) == 4 * 2**9

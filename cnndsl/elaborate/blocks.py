@@ -60,7 +60,7 @@ def call_block(ctx: Context, block: ast.BlockDef, args: list[Arg], shown: list[A
     bound = bind(ctx, block, args, use.span, given)
     label = use_label(block, shown)
     key = use_key(block, bound, shape, multi)
-    _check_size(ctx, key, label, use.span)
+    _check_size(ctx, block, key, label, use.span)
     made = ctx.layers.made
     env = ctx.globals.child(bound)
     # A network that is nothing but a call of another (`network resnet50 = resnet(depth=50)`) is
@@ -111,12 +111,17 @@ def use_key(block: ast.BlockDef, bound: dict[str, Any], shape: tuple[int, ...], 
 _PLAIN = frozenset({int, float, bool, str, type(None)})
 
 
-def _check_size(ctx: Context, key: Any, label: str, span: Span) -> None:
-    """An equal use made N layers before: refuse this one now if N more would pass MAX_NODES."""
+def _check_size(ctx: Context, block: ast.BlockDef, key: Any, label: str, span: Span) -> None:
+    """Refuse a use now if the layers it will make would pass MAX_NODES: as many as an equal use
+    made before, or at least as many as its text says (sizes.py)."""
     size = ctx.use_sizes.get(key) if key is not None else None
-    if size is not None and ctx.layers.made + size > MAX_NODES:
-        raise too_big(span, [f"`{label}` makes {size:,} layers, and {ctx.layers.made:,} are made before it",
-                             *ctx.made_before(), *ctx.uses()])
+    makes = "makes"
+    if size is None:
+        size, makes = ctx.least_sizes.of(block), "makes at least"
+    if ctx.layers.made + size > MAX_NODES:
+        says = f"makes more than {MAX_NODES:,}" if size > MAX_NODES else f"{makes} {size:,}"
+        before = f", and {ctx.layers.made:,} are made before it" if ctx.layers.made else ""
+        raise too_big(span, [f"`{label}` {says} layers{before}", *ctx.made_before(), *ctx.uses()])
 
 
 def single(ctx: Context, block: ast.BlockDef, args: list[Arg], shown: list[Arg], use: ast.Node, x: str) -> str:
@@ -130,31 +135,36 @@ def single(ctx: Context, block: ast.BlockDef, args: list[Arg], shown: list[Arg],
 
 def bind(ctx: Context, block: ast.BlockDef, args: list[Arg], span: Span,
          given: dict[str, Any] | None = None) -> dict[str, Any]:
+    if not args and not block.params:  # `relu -> b`: nothing to bind, the common case of a deep file
+        return dict(given or {})
     names = [p.name for p in block.params]
-    note = [Note(f"`{block.name}` is defined", block.span)]
     positional = [a for a in args if a[0] is None]
     if len(positional) > len(names):
         raise error(f"`{block.name}` takes {len(names)} argument{'s' * (len(names) != 1)}, got {len(positional)}",
-                    span, notes=note, details=[f"parameters: {', '.join(names) or 'none'}"])
+                    span, notes=_defined(block), details=[f"parameters: {', '.join(names) or 'none'}"])
     bound = {p: v for p, (_, v, _) in zip(names, positional)}
     for name, value, arg_span in args:
         if name is None:
             continue
         if name not in names:
-            raise error(f"`{block.name}` has no parameter `{name}`", arg_span, notes=note,
+            raise error(f"`{block.name}` has no parameter `{name}`", arg_span, notes=_defined(block),
                         help=did_you_mean(name, names), details=[f"parameters: {', '.join(names) or 'none'}"])
         if name in bound:
-            raise error(f"`{name}` is given twice", arg_span, notes=note)
+            raise error(f"`{name}` is given twice", arg_span, notes=_defined(block))
         bound[name] = value
-    return _defaults(ctx, block, bound, span, note, given or {})
+    return _defaults(ctx, block, bound, span, given or {})
 
 
-def _defaults(ctx: Context, block: ast.BlockDef, bound: dict[str, Any], span: Span, note: list[Note],
+def _defined(block: ast.BlockDef) -> list[Note]:
+    return [Note(f"`{block.name}` is defined", block.span)]
+
+
+def _defaults(ctx: Context, block: ast.BlockDef, bound: dict[str, Any], span: Span,
               given: dict[str, Any]) -> dict[str, Any]:
     for p in block.params:
         if p.name not in bound:
             if p.default is None:
-                raise error(f"`{block.name}` needs an argument for `{p.name}`", span, notes=note)
+                raise error(f"`{block.name}` needs an argument for `{p.name}`", span, notes=_defined(block))
             bound[p.name] = ctx.ev.eval(p.default, ctx.globals.child({**given, **bound}))
     return {**given, **{p.name: bound[p.name] for p in block.params}}
 

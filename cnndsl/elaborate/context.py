@@ -12,6 +12,7 @@ from ..diagnostics import CnnDslError, error
 from ..ir import Frame, Graph
 from ..source import Span
 from .program import Program
+from .sizes import LeastSizes
 from .units import Units
 from .values import Env, Evaluator
 
@@ -136,9 +137,11 @@ class Context:
     use_sizes: dict[Any, int] = field(default_factory=dict)
     _copy_starts: dict[int, int] = field(default_factory=dict)  # repetition group -> layers made before it
     _made_at_start: int = 0  # layers of the check made before this network
+    least_sizes: LeastSizes = field(init=False)  # what parameterless blocks make at least (sizes.py)
 
     def __post_init__(self) -> None:
         self._made_at_start = self.layers.made
+        self.least_sizes = LeastSizes(self.program, MAX_NODES + 1)
 
     def next_group(self) -> int:
         self.groups += 1

@@ -1,0 +1,97 @@
+"""The fewest layers a block without parameters makes, read from its text before it is built.
+
+Forty blocks that each use the previous one twice (`block b1 = b0 -> b0`, ...) make 2**40 layers;
+counting them as they are built stops the work only after 250,000 were made (seconds, hundreds
+of MB). A block without parameters makes the same layers at every use, and its text gives a lower
+bound of their number: every op layer and conv literal makes at least one, a use of another such
+block its bound, a repetition by a written count that many times its body. Whatever depends on a
+value (a condition, a `for`, a block called with arguments, a name a `let` or `as` binds) counts
+as none, so the bound never exceeds what elaboration would count, and a use whose bound alone
+passes MAX_NODES is refused before anything is built."""
+from __future__ import annotations
+
+from .. import ast
+from ..ops import lookup
+from .program import Program
+
+
+class LeastSizes:
+    """Lower bounds of the layers of each parameterless block of a program, computed once each."""
+
+    def __init__(self, program: Program, cap: int) -> None:
+        self.program = program
+        self.cap = cap  # past the layer limit the exact number does not matter; keeps the sums small
+        self.global_names = {let.name for let in program.lets}  # a let may hide a block or an op
+        self.known: dict[str, int] = {}
+
+    def of(self, block: ast.BlockDef) -> int:
+        """The fewest layers a use of `block` makes; 0 when it has parameters or is being read."""
+        if block.params:
+            return 0
+        if block.name not in self.known:
+            self.known[block.name] = 0  # a block that uses itself: no bound from the recursion
+            local = _bound_names(block.body) | self.global_names
+            self.known[block.name] = min(self.cap, self._stmts(block.body, local))
+        return self.known[block.name]
+
+    def _stmts(self, stmts: tuple[ast.Stmt, ...], local: set[str]) -> int:
+        total = 0
+        for stmt in stmts:
+            if isinstance(stmt, ast.ChainStmt):
+                total += self._layer(stmt.chain, local)
+            elif isinstance(stmt, ast.If):
+                total += min(self._stmts(stmt.then, local), self._stmts(stmt.otherwise, local))
+        return total
+
+    def _layer(self, e: ast.Layer, local: set[str]) -> int:
+        if isinstance(e, ast.Seq):
+            return min(self.cap, sum(self._layer(item, local) for item in e.items))
+        if isinstance(e, ast.Repeat):
+            count = e.count.value if isinstance(e.count, ast.Const) else None
+            return min(self.cap, count * self._layer(e.body, local)) if type(count) is int and count > 0 else 0
+        if isinstance(e, ast.Named):
+            return self._layer(e.body, local)
+        if isinstance(e, ast.UnitLayer):
+            return 1
+        if isinstance(e, (ast.Combinator, ast.Merge)):  # the body or branches, then the add or concat
+            parts = e.branches if isinstance(e, ast.Merge) else (e.body,) if e.second is None else (e.body, e.second)
+            return min(self.cap, 1 + sum(self._layer(part, local) for part in parts))
+        if isinstance(e, (ast.NameLayer, ast.CallLayer)):
+            return self._named(e, local)
+        return 0  # a condition, a `for`, a merge over a list: they depend on values
+
+    def _named(self, e: ast.NameLayer | ast.CallLayer, local: set[str]) -> int:
+        if e.name in local:
+            return 0  # a tensor, or a block chosen by a value
+        block = self.program.blocks.get(e.name)
+        if block is not None:
+            return 0 if isinstance(e, ast.CallLayer) and e.args else self.of(block)
+        return 1 if lookup(e.name) is not None else 0
+
+
+def _bound_names(stmts: tuple[ast.Stmt, ...]) -> set[str]:
+    """The names a body binds with `let` and `as` (they hide blocks of the same name)."""
+    out: set[str] = set()
+    for stmt in stmts:
+        if isinstance(stmt, ast.Let):
+            out.add(stmt.name)
+        elif isinstance(stmt, ast.If):
+            out |= _bound_names(stmt.then) | _bound_names(stmt.otherwise)
+        elif isinstance(stmt, ast.ChainStmt):
+            out |= _named_in(stmt.chain)
+    return out
+
+
+def _named_in(e: object) -> set[str]:
+    """Every `as NAME` inside a layer expression, at any depth."""
+    out: set[str] = set()
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Named):
+            out.add(node.name)
+        if isinstance(node, ast.Node):
+            stack.extend(v for v in vars(node).values() if isinstance(v, (ast.Node, tuple)))
+        elif isinstance(node, tuple):
+            stack.extend(node)
+    return out
