@@ -137,6 +137,10 @@ class Context:
     use_sizes: dict[Any, int] = field(default_factory=dict)
     _copy_starts: dict[int, int] = field(default_factory=dict)  # repetition group -> layers made before it
     _made_at_start: int = 0  # layers of the check made before this network
+    # what a layer whose text is constant validated to, by its text and file (nodes.op_layer)
+    constant_layers: dict[tuple[Any, ...], tuple[Any, Any]] = field(default_factory=dict)
+    # an op's completed attributes and shape, by the id of its attributes and its input shapes
+    completed: dict[tuple[Any, ...], tuple[Any, Any, tuple[int, ...]]] = field(default_factory=dict)
     least_sizes: LeastSizes = field(init=False)  # what parameterless blocks make at least (sizes.py)
 
     def __post_init__(self) -> None:

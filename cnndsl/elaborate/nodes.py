@@ -22,6 +22,10 @@ def op_layer(ctx: Context, e: OpLayer, env: Env, x: str, literal: Written | None
     """A layer that names an op: `conv3x3:64/2 groups=2`, `maxpool(3, 2)`. A conv literal's
     `literal` is written over what the layer itself says (the unit's `conv(bias=false)`); `at` is
     the text every node it makes points at (a unit's layers point at the literal that expanded it)."""
+    key = _constant_key(e) if literal is None else None  # equal text, equal layer
+    if key is not None and key in ctx.constant_layers:  # made before: reuse its attributes
+        opdef, attrs = ctx.constant_layers[key]
+        return place(ctx, opdef, attrs, [x], at or e.span)
     found = lookup(e.name)
     if found is None:
         raise unknown(ctx, e.name, e.span, env)
@@ -32,7 +36,27 @@ def op_layer(ctx: Context, e: OpLayer, env: Env, x: str, literal: Written | None
     written = written.merged(read_layer(ctx, opdef, e, env))
     if literal is not None:
         written = written.merged(literal)
-    return make_op(ctx, opdef, written, [x], at or e.span)
+    attrs = validate(opdef, written, set(ctx.program.blocks))
+    if key is not None:
+        ctx.constant_layers[key] = (opdef, attrs)
+    return place(ctx, opdef, attrs, [x], at or e.span)
+
+
+def _constant_key(e: OpLayer) -> tuple[Any, ...] | None:
+    """A layer whose text holds no expression but numbers (`relu`, `fc:10`, `maxpool(3, 2)`)
+    validates to the same attributes wherever the same text is in the same file (a file's unit is
+    fixed; attributes are frozen). Syntax nodes compare by their text, not their place, and so do
+    their numbers: the key adds each number's type, since `1 == 1.0 == true` and only the first is
+    a channel count."""
+    exprs = [e.channels, e.stride] if isinstance(e, ast.NameLayer) else [a.value for a in e.args]
+    exprs += [a.value for a in e.attrs]
+    types = []
+    for v in exprs:
+        if v is not None:
+            if not isinstance(v, ast.Const):
+                return None
+            types.append(type(v.value))
+    return (e, e.span.file, *types)
 
 
 def read_layer(ctx: Context, opdef: OpDef, e: OpLayer, env: Env) -> Written:
@@ -65,7 +89,11 @@ def read_layer(ctx: Context, opdef: OpDef, e: OpLayer, env: Env) -> Written:
 
 def make_op(ctx: Context, opdef: OpDef, written: Written, inputs: list[str], span: Span) -> str:
     """Validate what was written and add the node; a layer that takes a vector gets a flatten first."""
-    attrs = validate(opdef, written, set(ctx.program.blocks))
+    return place(ctx, opdef, validate(opdef, written, set(ctx.program.blocks)), inputs, span)
+
+
+def place(ctx: Context, opdef: OpDef, attrs: Attrs, inputs: list[str], span: Span) -> str:
+    """Add a validated layer; a layer that takes a vector gets a flatten first."""
     if opdef.category in TAKES_VECTOR and len(ctx.graph[inputs[0]].shape) != 1:
         inputs = [add_op(ctx, OPS["flatten"], OPS["flatten"].attrs(), inputs, span)]
     return add_op(ctx, opdef, attrs, inputs, span)
@@ -76,11 +104,16 @@ def add_op(ctx: Context, opdef: OpDef, attrs: Attrs, inputs: list[str], span: Sp
     ctx.count_layer(span)
     assert opdef.arity is None or len(inputs) == opdef.arity, (opdef.name, inputs)  # a bug, not user input
     ins = [g[i].shape for i in inputs]
-    try:
-        attrs = opdef.complete(attrs, ins)
-        shape = opdef.shape(attrs, ins)
-    except OpError as exc:
-        raise op_error(ctx, exc, span, inputs) from None
+    key = (id(attrs), *ins)
+    done = ctx.completed.get(key)
+    if done is None:  # an op's completion and shape depend on its attributes and input shapes alone
+        try:
+            completed = opdef.complete(attrs, ins)
+            shape = opdef.shape(completed, ins)
+        except OpError as exc:
+            raise op_error(ctx, exc, span, inputs) from None
+        done = ctx.completed[key] = (attrs, completed, shape)  # `attrs` kept, so its id stays its own
+    _, attrs, shape = done
     node = g.add(Node(ctx.names.node_name(opdef.name), "op", opdef.name, attrs, list(inputs), span,
                       ctx.names.scope()))
     node.meta["shape"] = shape
