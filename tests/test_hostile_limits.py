@@ -16,7 +16,6 @@ CPU_S = 4.0  # the goal is 2 s; a shared machine's CPU time varies by tens of pe
 PEAK_MB = 300
 ELABORATOR = "elaborator: node limits checked as the graph grows (owned by the split; see lead)"
 SLOW = {
-    "doubling_40": ELABORATOR + ": 40 doubling blocks build 250,000 layers (16 s, 800 MB), then the message crashes",
     "valid_chain_100k_lines": "elaborator and passes: 100,000 layers take about 5 s and 315 MB after a 1.3 s parse",
 }
 
@@ -48,8 +47,6 @@ def test_render_of_a_long_chain_is_linear(tmp_path: Path):
     assert status == 0 and cpu < CPU_S, (status, cpu, first)
 
 
-@pytest.mark.xfail(strict=True, reason="elaborator: check elaborates every network, and the 250,000-layer limit "
-                                       "holds for each: 20 networks of 200,000 layers take 20 times as long")
 def test_many_networks_under_the_layer_limit_do_not_multiply_it(tmp_path: Path):
     path = tmp_path / "many.arch"
     path.write_text("".join(f"network n{i} : 3x8x8 = (relu*10000)*20\n" for i in range(20)))

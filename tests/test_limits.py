@@ -44,14 +44,24 @@ def test_blocks_that_double_are_refused_before_they_are_built(write_arch):
     with pytest.raises(CnnDslError) as caught:
         cnndsl.analyze(path)
     first = caught.value.diagnostics[0]
-    assert (first.span.line, first.span.column) == (41, 29)  # the use of b39, before a layer of it is built
+    assert (first.span.line, first.span.column) == (41, 21)  # the network's body, before a layer of it is built
+    assert first.details[0] == "`n` makes more than 250,000 layers"
+
+
+def test_a_block_use_that_would_pass_the_limit_is_refused_before_it_is_built(write_arch):
+    lines = ["block b0 = relu -> relu"] + [f"block b{i} = b{i - 1} -> b{i - 1}" for i in range(1, 40)]
+    path = write_arch("\n".join(lines + ["network n(deep=true) : 3x8x8 = relu -> (if deep then b39)"]) + "\n")
+    with pytest.raises(CnnDslError) as caught:
+        cnndsl.analyze(path)
+    first = caught.value.diagnostics[0]
+    assert (first.span.line, first.span.column) == (41, 54)  # the use of b39, not the network
     assert first.details[0] == "`b39` makes more than 250,000 layers, and 1 are made before it"
 
 
 @pytest.mark.parametrize("path", sorted(cnndsl.api.ZOO.glob("*.arch")), ids=lambda p: p.stem)
 def test_the_least_size_read_from_a_blocks_text_is_never_more_than_a_use_makes(path):
-    """sizes.py's bound against the layers each use of a parameterless block has in the built
-    graph (fewer than it made when the rewrite removed no-ops, so the test is strict)."""
+    """sizes.py's bound against the layers each block use has in the built graph (fewer than it
+    made when the rewrite removed no-ops, so the test is strict), and the network's against all."""
     from cnndsl.elaborate import load_program
     from cnndsl.elaborate.sizes import LeastSizes
     program = load_program(path)
@@ -63,9 +73,9 @@ def test_the_least_size_read_from_a_blocks_text_is_never_more_than_a_use_makes(p
             if frame.kind == "block":
                 block, count = made.get(id(frame), (frame.block, 0))
                 made[id(frame)] = (block, count + 1)
-    checked = [(block, least.of(program.blocks[block]), count) for block, count in made.values()
-               if not program.blocks[block].params]
+    checked = [(block, least.of(program.blocks[block]), count) for block, count in made.values()]
     assert all(bound <= count for _, bound, count in checked), [c for c in checked if c[1] > c[2]]
+    assert least.of(program.main()) <= len(list(graph.ops()))
 
 
 def test_the_least_size_of_blocks_that_double_is_exact(write_arch):

@@ -9,7 +9,7 @@ from ..diagnostics import CnnDslError, Note, did_you_mean, error
 from ..ir import Frame
 from ..source import Span
 from . import body
-from .context import MAX_DEPTH, MAX_NODES, Context, too_big, uses_chain
+from .context import MAX_DEPTH, Context, uses_chain
 from .values import BlockRef, Env, show
 
 Arg = tuple[str | None, Any, Span]  # (keyword or None, value, where it was written)
@@ -115,13 +115,10 @@ def _check_size(ctx: Context, block: ast.BlockDef, key: Any, label: str, span: S
     """Refuse a use now if the layers it will make would pass MAX_NODES: as many as an equal use
     made before, or at least as many as its text says (sizes.py)."""
     size = ctx.use_sizes.get(key) if key is not None else None
-    makes = "makes"
-    if size is None:
-        size, makes = ctx.least_sizes.of(block), "makes at least"
-    if ctx.layers.made + size > MAX_NODES:
-        says = f"makes more than {MAX_NODES:,}" if size > MAX_NODES else f"{makes} {size:,}"
-        before = f", and {ctx.layers.made:,} are made before it" if ctx.layers.made else ""
-        raise too_big(span, [f"`{label}` {says} layers{before}", *ctx.made_before(), *ctx.uses()])
+    if size is not None:
+        ctx.check_room(label, size, True, span)
+    else:
+        ctx.check_room(label, ctx.least_sizes.of(block), False, span)
 
 
 def single(ctx: Context, block: ast.BlockDef, args: list[Arg], shown: list[Arg], use: ast.Node, x: str) -> str:

@@ -167,6 +167,17 @@ class Context:
                 raise too_big(frame.use, [f"{frame.count:,} copies of {each:,} layers each",
                                           *self.made_before(), *self.uses()])
 
+    def check_room(self, label: str, size: int, exact: bool, span: Span) -> None:
+        """Refuse `label` before it is built if the `size` layers it makes (or at least makes, when
+        not `exact`) would pass MAX_NODES."""
+        made = self.layers.made
+        if made + size > MAX_NODES:
+            says = f"makes more than {MAX_NODES:,}" if size > MAX_NODES else \
+                f"makes {'' if exact else 'at least '}{size:,}"
+            here = made - self._made_at_start  # the layers other networks made are said apart
+            before = f", and {here:,} are made before it" if here else ""
+            raise too_big(span, [f"`{label}` {says} layers{before}", *self.made_before(), *self.uses()])
+
     def count_layer(self, span: Span | None) -> None:
         """One more layer made; past MAX_NODES, refused where it was written."""
         self.layers.made += 1

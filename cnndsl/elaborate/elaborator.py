@@ -50,6 +50,8 @@ class Elaborator:
         g.params = dict(bound)
         g.add(Node("input", "input", None, None, [], main.span, ())).meta["shape"] = tuple(dims)
         ctx = Context(self.program, self.ev, self.globals, g, Units(self.program, self.ev, self.globals), self.layers)
+        body = main.body[0].span if main.body else main.span
+        ctx.check_room(main.name, ctx.least_sizes.of(main), False, body)  # before any of it is built
         try:
             current, outputs = self._run(ctx, main, self.globals.child(bound))
         except CnnDslError as exc:

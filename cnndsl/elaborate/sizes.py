@@ -1,13 +1,13 @@
-"""The fewest layers a block without parameters makes, read from its text before it is built.
+"""The fewest layers a block or network makes, read from its text before it is built.
 
 Forty blocks that each use the previous one twice (`block b1 = b0 -> b0`, ...) make 2**40 layers;
 counting them as they are built stops the work only after 250,000 were made (seconds, hundreds
-of MB). A block without parameters makes the same layers at every use, and its text gives a lower
-bound of their number: every op layer and conv literal makes at least one, a use of another such
-block its bound, a repetition by a written count that many times its body. Whatever depends on a
-value (a condition, a `for`, a block called with arguments, a name a `let` or `as` binds) counts
-as none, so the bound never exceeds what elaboration would count, and a use whose bound alone
-passes MAX_NODES is refused before anything is built."""
+of MB). A block's text gives a lower bound of the layers every use of it makes: every op layer
+and conv literal makes at least one, a use of another block its bound, a repetition by a written
+count that many times its body. Whatever depends on a value (a condition, a `for`, a name that a
+parameter, a `let` or an `as` binds) counts as none, so the bound holds for every use whatever its
+arguments and never exceeds what elaboration counts; a use or a network whose bound alone passes
+MAX_NODES is refused before anything is built."""
 from __future__ import annotations
 
 from .. import ast
@@ -16,7 +16,7 @@ from .program import Program
 
 
 class LeastSizes:
-    """Lower bounds of the layers of each parameterless block of a program, computed once each."""
+    """Lower bounds of the layers of each block of a program, computed once each."""
 
     def __init__(self, program: Program, cap: int) -> None:
         self.program = program
@@ -25,12 +25,12 @@ class LeastSizes:
         self.known: dict[str, int] = {}
 
     def of(self, block: ast.BlockDef) -> int:
-        """The fewest layers a use of `block` makes; 0 when it has parameters or is being read."""
-        if block.params:
-            return 0
+        """The fewest layers any use of `block` makes, whatever its arguments (what depends on
+        them counts as none); 0 while it is being read (a block that uses itself)."""
         if block.name not in self.known:
-            self.known[block.name] = 0  # a block that uses itself: no bound from the recursion
-            local = _bound_names(block.body) | self.global_names
+            self.known[block.name] = 0
+            params = {p.name for p in block.params} | ({block.input_name} if block.input_name else set())
+            local = _bound_names(block.body) | self.global_names | params
             self.known[block.name] = min(self.cap, self._stmts(block.body, local))
         return self.known[block.name]
 
@@ -65,7 +65,7 @@ class LeastSizes:
             return 0  # a tensor, or a block chosen by a value
         block = self.program.blocks.get(e.name)
         if block is not None:
-            return 0 if isinstance(e, ast.CallLayer) and e.args else self.of(block)
+            return self.of(block)
         return 1 if lookup(e.name) is not None else 0
 
 
