@@ -80,8 +80,6 @@ def test_a_projection_takes_each_axis_stride_from_the_body(write_arch):
     assert (proj.attrs.s, proj.shape) == ((2, 1), (16, 8, 16))
 
 
-@pytest.mark.xfail(reason="the parser (cnndsl/parser, being hardened in another branch) puts the caret under `(`: "
-                          "a layer name read as an attribute flag and then called needs the parser's fix", strict=False)
 def test_a_called_layer_after_a_layer_points_at_the_missing_arrow(write_arch, capsys):
     err, line, col, msg = check(write_arch, capsys, "network n : 3x8x8 = 3x3:4 -> gap dropout(0.2) -> fc:3\n")
     assert msg == "syntax error: two layers need `->` between them"

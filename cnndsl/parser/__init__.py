@@ -183,6 +183,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, filename: str, start: st
     last = _NEWLINES.last.type if _NEWLINES.last is not None else None
     if getattr(getattr(exc, "token", None), "type", "") in LAYER_STARTS and "_ARROW" in expected_names:
         label = "two layers need `->` between them"
+        span = _called_name(_NEWLINES.last, span)
     elif last in MUST_FOLLOW and start == "start" and isinstance(exc, UnexpectedToken):
         label = MUST_FOLLOW[last]
     elif start == "start":
@@ -191,6 +192,14 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, filename: str, start: st
     expected = _expected(exc)
     details = [f"expected {expected}"] if expected else []
     return Diagnostic(message if not label else f"syntax error: {label}", span, details=details)
+
+
+def _called_name(last: Token | None, span: Span) -> Span:
+    """`gap dropout(0.2)`: `dropout` was read as a flag of `gap`, and the `(` right after it is
+    where the parse fails; the layer that lacks its `->` is the name, so the caret goes there."""
+    if last is not None and last.type == "NAME" and last.line == span.line and last.end_column == span.column:
+        return Span(span.file, last.line, last.column, last.line, last.end_column)
+    return span
 
 
 def _unexpected(exc: UnexpectedInput) -> str:
