@@ -49,6 +49,25 @@ class _StateLexer:
                 self.keywords[type_] = table
 
 
+class _StateLexers(dict[Any, _StateLexer]):
+    """The lexer of each parser state, made when the state is first met: building a state's
+    scanner compiles one large regular expression, and a file meets a fraction of the states, so
+    building all of them up front was a fifth of a small check's start-up."""
+
+    def __init__(self, basics: dict[Any, Any]) -> None:
+        super().__init__()
+        self.basics = basics
+        self.shared: dict[int, _StateLexer] = {}  # states with the same terminals share one lexer
+
+    def __missing__(self, state: Any) -> _StateLexer:
+        basic = self.basics[state]
+        lexer = self.shared.get(id(basic))
+        if lexer is None:
+            lexer = self.shared[id(basic)] = _StateLexer(basic)
+        self[state] = lexer
+        return lexer
+
+
 def _keyword_table(cb: Any) -> dict[str, str] | None:
     """An UnlessCallback over plain strings is a dictionary look-up."""
     if not isinstance(cb, UnlessCallback):
@@ -68,9 +87,7 @@ class FastParser:
         self.table, self.callbacks = lalr.parse_table, lalr.callbacks
         if any(isinstance(k, str) for k in self.callbacks):
             raise TypeError("callbacks on terminals are not supported")
-        shared: dict[int, _StateLexer] = {}
-        self.lexers = {state: shared.setdefault(id(basic), _StateLexer(basic))
-                       for state, basic in self.contextual.lexers.items()}
+        self.lexers = _StateLexers(self.contextual.lexers)
         # state -> terminal or rule name -> (True, next state) for a shift, (False, rule) for a reduce
         self.actions: dict[Any, dict[str, tuple[bool, Any]]] = {
             state: {sym: (action is Shift, arg if action is Shift else self._reduction(arg))
