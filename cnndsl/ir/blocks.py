@@ -19,15 +19,14 @@ def chains(graph: Graph) -> set[str]:
     items: dict[str, list[str]] = {}  # block path -> its items (layer ids and block paths), in order
     members: dict[str, list[str]] = {}  # block path -> every layer inside it, at any depth
     for node in graph.ops():
-        path = parent(node.id)
-        items.setdefault(path, [])
-        parts = node.id.split(".")
-        for k in range(len(parts)):
-            block = ".".join(parts[:k])
+        block = ""  # each prefix of the node's path in turn, outermost first, then its own id
+        for part in node.id.split("."):
+            item = f"{block}.{part}" if block else part
             members.setdefault(block, []).append(node.id)
-            item = ".".join(parts[:k + 1])
-            if not items.setdefault(block, []) or items[block][-1] != item:
-                items[block].append(item)
+            order = items.setdefault(block, [])
+            if not order or order[-1] != item:
+                order.append(item)
+            block = item
     return {block for block in items if _is_chain(graph, block, items[block], members)}
 
 

@@ -78,13 +78,15 @@ def _free_after(graph: Graph, steps: list[Node]) -> dict[str, int]:
     end = _block_ends(steps)
     statement_end = _statement_ends(steps)
     free = {n.id: -1 for n in graph if n.kind != "output"}
+    blocks_of: dict[str, frozenset[str]] = {}  # by a node's parent path, the blocks it sits in
     for node in steps:
-        inside = _blocks_of(node.id)
+        inside = _blocks_in(parent(node.id), blocks_of)
         for i in node.inputs:
             passed = graph[i].kind == "op" and graph[i].meta["inline"]  # a temporary, not a local
             free[i] = max(free[i], node.meta["step"] if passed else statement_end[node.id])
-            for block in inside - _blocks_of(i):  # blocks `i` enters: held until they return
-                free[i] = max(free[i], end[block])
+            if inside:
+                for block in inside - _blocks_in(parent(i), blocks_of):  # blocks `i` enters: held until they return
+                    free[i] = max(free[i], end[block])
     for i in graph.inputs:
         free[i] = FOREVER
     for o in graph.outputs:
@@ -108,21 +110,20 @@ def _statement_ends(steps: list[Node]) -> dict[str, int]:
     return out
 
 
-def _blocks_of(node_id: str) -> frozenset[str]:
-    """The block uses a node sits in, by their paths: `stage1.bottleneck2.conv1` -> {stage1,
-    stage1.bottleneck2}."""
-    if "." not in node_id:  # a layer of the network itself, most of a long chain
-        return _NO_BLOCKS
-    parts = node_id.split(".")[:-1]
-    return frozenset(".".join(parts[:k]) for k in range(1, len(parts) + 1))
-
-
-_NO_BLOCKS: frozenset[str] = frozenset()
+def _blocks_in(path: str, known: dict[str, frozenset[str]]) -> frozenset[str]:
+    """The block uses a node whose parent path is `path` sits in: `stage1.bottleneck2` ->
+    {stage1, stage1.bottleneck2}; remembered in `known` (many nodes share a parent)."""
+    found = known.get(path)
+    if found is None:
+        parts = path.split(".") if path else []
+        found = known[path] = frozenset(".".join(parts[:k]) for k in range(1, len(parts) + 1))
+    return found
 
 
 def _block_ends(steps: list[Node]) -> dict[str, int]:
     end: dict[str, int] = {}
+    known: dict[str, frozenset[str]] = {}
     for node in steps:
-        for block in _blocks_of(node.id):
+        for block in _blocks_in(parent(node.id), known):
             end[block] = node.meta["step"]
     return end
