@@ -143,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
         # large check's time and free nothing. Every quantity a file controls is bounded
         # (docs/security.md), so memory stays bounded without it.
         gc.disable()
+        # pydantic looks for plugins in every installed distribution's entry points when it builds
+        # its first model (25 ms with torch installed); the op table and the report need none
+        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         return COMMANDS[args.command](args)
     except CnnDslError as exc:
