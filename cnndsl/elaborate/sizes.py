@@ -82,16 +82,24 @@ def _bound_names(stmts: tuple[ast.Stmt, ...]) -> set[str]:
     return out
 
 
-def _named_in(e: object) -> set[str]:
-    """Every `as NAME` inside a layer expression, at any depth."""
+def _named_in(e: ast.Layer) -> set[str]:
+    """Every `as NAME` inside a layer expression, at any depth (layers only: a name is bound by a
+    layer, never inside a value expression)."""
     out: set[str] = set()
-    stack = [e]
+    stack: list[ast.Layer | None] = [e]
     while stack:
         node = stack.pop()
         if isinstance(node, ast.Named):
             out.add(node.name)
-        if isinstance(node, ast.Node):
-            stack.extend(v for v in vars(node).values() if isinstance(v, (ast.Node, tuple)))
-        elif isinstance(node, tuple):
-            stack.extend(node)
+            stack.append(node.body)
+        elif isinstance(node, ast.Seq):
+            stack.extend(node.items)
+        elif isinstance(node, ast.Merge):
+            stack.extend(node.branches)
+        elif isinstance(node, ast.Combinator):
+            stack += [node.body, node.second]
+        elif isinstance(node, ast.CondLayer):
+            stack += [node.then, node.otherwise]
+        elif isinstance(node, (ast.Repeat, ast.ForLayer, ast.MergeFor)):
+            stack.append(node.body)
     return out
