@@ -136,7 +136,22 @@ def _source_error(exc: SourceError, filename: str, prefix: str = "") -> CnnDslEr
     return error(exc.message, Span(filename, exc.line, exc.column, exc.line, exc.column + 1))
 
 
+# Whole texts kept parsed, by file name and text: a language server re-checks a file at every edit,
+# and the includes it reads again (std.arch, resnet_blocks.arch) are unchanged. Syntax trees are
+# frozen, so programs can share them. Small files only, few of them: the cache stays small.
+MAX_CACHED_TEXTS = 32
+MAX_CACHED_CHARS = 200_000
+_PARSED: dict[tuple[str, str, str], tuple[Any, int]] = {}  # (engine, file name, text) -> (tree, its tokens)
+
+
 def _run(text: str, filename: str, start: str, budget: Budget | None) -> Any:
+    budget = budget or Budget()
+    key = (ENGINE, filename, text) if start == "start" and len(text) <= MAX_CACHED_CHARS else None
+    with _LOCK:
+        hit = _PARSED.get(key) if key is not None else None
+    if hit is not None and hit[1] <= budget.tokens:  # past the budget: parse again, for the located error
+        budget.tokens -= hit[1]
+        return hit[0]
     try:
         check_characters(text)
     except SourceError as exc:
@@ -144,9 +159,15 @@ def _run(text: str, filename: str, start: str, budget: Budget | None) -> Any:
     with _LOCK:
         engine = _fast() if ENGINE == "fast" else _parser()
         _BUILDER.reset(filename)
-        _NEWLINES.budget = budget or Budget()
+        _NEWLINES.budget = budget
+        tokens_before = budget.tokens
         try:
-            return engine.parse(text, start=start)
+            tree = engine.parse(text, start=start)
+            if key is not None:
+                _PARSED[key] = (tree, tokens_before - budget.tokens)
+                while len(_PARSED) > MAX_CACHED_TEXTS:
+                    del _PARSED[next(iter(_PARSED))]  # the oldest
+            return tree
         except UnexpectedInput as exc:
             raise CnnDslError(_syntax_diagnostic(exc, text, filename, start)) from None
         except LimitReached as exc:
