@@ -71,6 +71,8 @@ CASES = [
     Case("doubling_40", "40 blocks that each double the previous one (the issue: 25 s, 900 MB)",
          lambda: doubling_blocks(40)),
     Case("doubling_recursion", "one recursive block that doubles, 40 deep", lambda: doubling_recursion(40)),
+    Case("doubling_by_parameter", "a block that doubles through its parameter: b(k) uses b(k - 1) twice, b(40)",
+         lambda: "block b(k) = if k == 0 then relu else (b(k - 1) -> b(k - 1))\n" + NET + "b(40)\n"),
     Case("parens_3000", "3,000 nested parentheses", lambda: NET + "(" * 3000 + "relu" + ")" * 3000 + "\n"),
     Case("blocks_150_deep", "150 nested blocks", lambda: nested_blocks(150)),
     Case("repeat_10000_cubed", "((relu*10000)*10000)*10000", lambda: NET + "((relu*10000)*10000)*10000\n"),
