@@ -44,8 +44,8 @@ def ref_args(ctx: Context, ref: BlockRef, args: tuple[ast.Arg, ...], env: Env) -
     """The arguments of a call through `ref` (its preset ones, then the call's own), and the
     call's own, which label the use: `b(c, s=s)` reads `bottleneck(64, s=2)` wherever b came from."""
     own = [(a.name, ctx.ev.eval(a.value, env), a.span) for a in args]
-    if not own and not ref.args:  # a block used bare, the common case: nothing to merge
-        return [], []
+    if not ref.args:  # no preset arguments, the common case: the call's own, positional ones first
+        return [a for a in own if a[0] is None] + [a for a in own if a[0] is not None], own
     return ref.apply(own).call_args(), own
 
 
