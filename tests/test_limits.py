@@ -85,3 +85,19 @@ def test_the_least_size_of_blocks_that_double_is_exact(write_arch):
     path = write_arch("\n".join(lines + ["network n : 3x8x8 = b9"]) + "\n")
     program = load_program(path)
     assert LeastSizes(program, 10**9).of(program.blocks["b9"]) == len(list(cnndsl.analyze(path).ops())) == 4 * 2**9
+
+
+def test_a_text_parsed_again_is_reused_and_charged_its_tokens(write_arch):
+    """The parse cache (a language server re-reads unchanged includes) must not let a program
+    spend fewer tokens than it reads: a reused tree charges the tokens its parse took, and a
+    budget too small for them gets the located error a parse gives."""
+    from cnndsl.parser import parse_file
+    from cnndsl.parser.limits import Budget
+    path = write_arch("network n : 3x8x8 = relu -> relu\n")
+    first_budget, second_budget = Budget(), Budget()
+    first = parse_file(path, budget=first_budget)
+    assert parse_file(path, budget=second_budget) is first
+    spent = first_budget.token_limit - first_budget.tokens
+    assert spent > 5 and second_budget.token_limit - second_budget.tokens == spent
+    with pytest.raises(CnnDslError, match="more than 3 tokens"):
+        parse_file(path, budget=Budget(tokens=3))
