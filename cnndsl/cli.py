@@ -5,6 +5,7 @@ never import torch."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib
 import os
@@ -136,16 +137,33 @@ def _add_zoo(sub: Subparsers) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
-    collecting = gc.isenabled()
-    if args.command in STATIC:
-        # A static command is one short run that makes many small acyclic objects (nodes, spans,
-        # meta dicts) and almost no cycles: the cycle collector's scans of them are a fifth of a
-        # large check's time and free nothing. Every quantity a file controls is bounded
-        # (docs/security.md), so memory stays bounded without it.
-        gc.disable()
-        # pydantic looks for plugins in every installed distribution's entry points when it builds
-        # its first model (25 ms with torch installed); the op table and the report need none
-        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    with _one_short_run() if args.command in STATIC else contextlib.nullcontext():
+        return _run(args)
+
+
+@contextlib.contextmanager
+def _one_short_run() -> Iterator[None]:
+    """A static command is one short run that makes many small acyclic objects (nodes, spans,
+    meta dicts) and almost no cycles: the cycle collector's scans of them are a fifth of a large
+    check's time and free nothing, and every quantity a file controls is bounded
+    (docs/security.md), so memory stays bounded without it. pydantic looks for plugins in every
+    installed distribution's entry points when it builds its first model (15 ms with torch
+    installed); the op table and the report need none. Both are restored afterwards (tests and
+    other callers run `main` in their own process)."""
+    collecting, quiet_plugins = gc.isenabled(), "PYDANTIC_DISABLE_PLUGINS" not in os.environ
+    gc.disable()
+    if quiet_plugins:
+        os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+        if quiet_plugins:
+            os.environ.pop("PYDANTIC_DISABLE_PLUGINS", None)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return COMMANDS[args.command](args)
     except CnnDslError as exc:
@@ -163,9 +181,6 @@ def main(argv: list[str] | None = None) -> int:
               "  this is a bug in cnndsl, not in your file; rerun with CNNDSL_DEBUG=1 for details and report it",
               file=sys.stderr)
         return 2
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _print_error(exc: CnnDslError, args: argparse.Namespace) -> None:
