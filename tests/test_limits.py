@@ -101,3 +101,11 @@ def test_a_text_parsed_again_is_reused_and_charged_its_tokens(write_arch):
     assert spent > 5 and second_budget.token_limit - second_budget.tokens == spent
     with pytest.raises(CnnDslError, match="more than 3 tokens"):
         parse_file(path, budget=Budget(tokens=3))
+
+
+def test_a_for_whose_first_copy_is_its_largest_is_not_refused_for_it(write_arch):
+    """A `for`'s copies differ, so its first copy times its count says nothing of the whole
+    (it did, and refused this valid network of 10,029 layers)."""
+    path = write_arch("block b(i) = if i == 0 then (relu*10000) else relu\n"
+                      "network n : 3x8x8 = [b(i) for i in range(30)]\n")
+    assert len(list(cnndsl.analyze(path).ops())) == 10_029

@@ -135,7 +135,6 @@ class Context:
     # layers a block use made, by (block, its arguments, its input shape): a second equal use makes
     # as many, so a use that would pass MAX_NODES is refused before it is built (blocks.call_block)
     use_sizes: dict[Any, int] = field(default_factory=dict)
-    _copy_starts: dict[int, int] = field(default_factory=dict)  # repetition group -> layers made before it
     _made_at_start: int = 0  # layers of the check made before this network
     # what a layer whose text is constant validated to, by its text and file (nodes.op_layer)
     constant_layers: dict[tuple[Any, ...], tuple[Any, Any]] = field(default_factory=dict)
@@ -152,20 +151,7 @@ class Context:
         return self.groups
 
     def frame(self, frame: Frame) -> _InFrame:
-        if frame.kind == "repeat" and frame.count > 1:
-            self._check_copies(frame)
         return _InFrame(self.names, frame)
-
-    def _check_copies(self, frame: Frame) -> None:
-        """Copies are alike: once the first is built, the layers of all of them are known, so a
-        repetition that would pass MAX_NODES (counted over the whole check) is refused at once."""
-        if frame.index == 0:
-            self._copy_starts[frame.group] = self.layers.made
-        elif frame.index == 1:
-            each = self.layers.made - self._copy_starts.pop(frame.group, self.layers.made)
-            if self.layers.made + each * (frame.count - 1) > MAX_NODES:
-                raise too_big(frame.use, [f"{frame.count:,} copies of {each:,} layers each",
-                                          *self.made_before(), *self.uses()])
 
     def check_room(self, label: str, size: int, exact: bool, span: Span) -> None:
         """Refuse `label` before it is built if the `size` layers it makes (or at least makes, when

@@ -33,17 +33,18 @@ def repeat(ctx: Context, e: ast.Repeat, env: Env, x: str, start: bool) -> str:
 
 
 def copies(ctx: Context, span: Span, count: int, x: str, start: bool,
-           elab_copy: Callable[[int, str, bool], str]) -> str:
-    """`count` copies in sequence, one repetition group. Once the first copy is built the size
-    of the whole is known, so a repetition that would pass MAX_NODES is refused at once."""
+           elab_copy: Callable[[int, str, bool], str], alike: bool = True) -> str:
+    """`count` copies in sequence, one repetition group. Once the first of `alike` copies is
+    built the size of the whole is known, so a repetition that would pass MAX_NODES is refused at
+    once (a `for`'s copies differ: its first may be its largest)."""
     group = ctx.next_group()  # one for all copies: a repeat inside the body takes the next numbers
     for i in range(count):
-        before = len(ctx.graph)
+        before = ctx.layers.made  # counted over the whole check
         with ctx.frame(Frame("repeat", "", f"x{count}", span, index=i, count=count, group=group)):
             x = elab_copy(i, x, start and i == 0)
-        made = len(ctx.graph) - before
-        if i == 0 and before + made * count > MAX_NODES:
-            raise too_big(span, [f"{count} copies of {made} layers each"])
+        made = ctx.layers.made - before
+        if i == 0 and alike and before + made * count > MAX_NODES:
+            raise too_big(span, [f"{count:,} copies of {made:,} layers each", *ctx.made_before(), *ctx.uses()])
     return x
 
 
@@ -63,7 +64,7 @@ def for_layer(ctx: Context, e: ast.ForLayer, env: Env, x: str, start: bool) -> s
     if len(items) > MAX_REPEAT:
         raise error(f"`for` over {len(items)} items is more than {MAX_REPEAT}", e.iterable.span)
     return copies(ctx, e.span, len(items), x, start,
-                  lambda i, x, first: elab(ctx, e.body, env.child({e.var: items[i]}), x, first))
+                  lambda i, x, first: elab(ctx, e.body, env.child({e.var: items[i]}), x, first), alike=False)
 
 
 def cond_layer(ctx: Context, e: ast.CondLayer, env: Env, x: str, start: bool) -> str:
