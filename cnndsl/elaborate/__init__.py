@@ -5,12 +5,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import ast
 from ..diagnostics import CnnDslError, Diagnostic
 from ..ir import Graph
-from .context import Layers
+from .context import MAX_NODES, Layers, too_big
 from .elaborator import Elaborator
 from .program import Program, load_program
 from .resolve import resolve
+from .sizes import LeastSizes
 from .values import shared_steps
 
 
@@ -33,11 +35,11 @@ def check_program(program: Program, params: dict[str, Any] | None = None,
     main = program.main()
     graphs: list[Graph] = []
     found: dict[tuple[str, str], Diagnostic] = {}
+    networks = [net for net in program.networks if net is main or all(p.default is not None for p in net.params)]
+    _refuse_networks_past_the_limit(program, networks)
     layers = Layers()  # so does the layer limit
     with shared_steps():  # the evaluation limit holds for the file, not for each of its networks
-        for net in program.networks:
-            if net is not main and any(p.default is None for p in net.params):
-                continue
+        for net in networks:
             try:
                 graphs.append(Elaborator(program, layers).build(net, (params or {}) if net is main else {}, input_dims))
             except CnnDslError as exc:
@@ -46,6 +48,22 @@ def check_program(program: Program, params: dict[str, Any] | None = None,
     if found:
         raise CnnDslError(found.values())
     return graphs
+
+
+def _refuse_networks_past_the_limit(program: Program, networks: list[ast.BlockDef]) -> None:
+    """The layer limit holds for the whole check: when the networks' texts alone (sizes.py) make
+    more layers together than it allows, the check is refused before any of them is built,
+    at the first network that passes it."""
+    least, total = LeastSizes(program, MAX_NODES + 1), 0
+    for net in networks:
+        size = least.of(net)
+        total += size
+        if total > MAX_NODES:
+            where = net.body[0].span if net.body else net.span
+            says = f"more than {MAX_NODES:,}" if size > MAX_NODES else f"at least {size:,}"
+            before = f", and the networks before it at least {total - size:,} (the limit holds for all the " \
+                "networks of a check)" if total > size else ""
+            raise too_big(where, [f"`{net.name}` makes {says} layers{before}"])
 
 
 def build_graph(path: str | Path, params: dict[str, Any] | None = None,
