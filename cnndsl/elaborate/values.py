@@ -222,18 +222,20 @@ class Evaluator:
         return v
 
 
-class _List(list):
+class _List(list[Any]):
     """A list the evaluator made, with its size: (values inside, nested ones counted; depth)."""
 
     __slots__ = ("_vsize",)
+    _vsize: tuple[int, int]
 
 
-class _Dict(dict):
+class _Dict(dict[Any, Any]):
     __slots__ = ("_vsize",)
+    _vsize: tuple[int, int]
 
 
 def _size(v: Any) -> tuple[int, int]:
-    cached = getattr(v, "_vsize", None)
+    cached: tuple[int, int] | None = getattr(v, "_vsize", None)
     if cached is not None:
         return cached
     if isinstance(v, list):
