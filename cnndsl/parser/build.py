@@ -144,7 +144,7 @@ class AstBuilder(Transformer):
 
     # ------------------------------------------------------------ items
     def start(self, c: Children) -> Any:
-        items = tuple(x for x in c if isinstance(x, ast.Include | ast.UnitDecl | ast.BlockDef | ast.Let))
+        items = tuple(x for x in c if isinstance(x, ast.Include | ast.UnitDecl | ast.BlockDef | ast.Let | ast.FuncDef))
         return ast.Module(self._span(c), self.filename, items)
 
     def include(self, c: Children) -> Any:
@@ -184,6 +184,10 @@ class AstBuilder(Transformer):
     # ------------------------------------------------------------ statements
     def let_stmt(self, c: Children) -> Any:
         return self._node(ast.Let(self._span(c), str(c[1]), c[3]), c)
+
+    def def_stmt(self, c: Children) -> Any:
+        _, name, params, _, body = c
+        return self._node(ast.FuncDef(self._span(c), str(name), params.value, body), c)
 
     def chain_stmt(self, c: Children) -> Any:
         return self._node(ast.ChainStmt(self._span(c), c[0]), c)
@@ -365,6 +369,14 @@ class AstBuilder(Transformer):
 
     def list(self, c: Children) -> Any:
         return self._node(ast.ListExpr(self._span(c), tuple(x for x in c if isinstance(x, ast.Expr))), c)
+
+    def comprehension(self, c: Children) -> Any:
+        # "[" item "for" loop_vars "in" iterable ["if" cond] "]"; the absent `if` is two placeholders
+        _, item, _, names, _, iterable, _, cond, _ = c
+        return self._node(ast.Comprehension(self._span(c), item, names.value, iterable, cond), c)
+
+    def loop_vars(self, c: Children) -> Any:
+        return self._part(tuple(str(x) for x in c if type(x) is Token and x.type == "NAME"), c)
 
     def dict(self, c: Children) -> Any:
         pairs = tuple(x.value for x in c if isinstance(x, _Part))
