@@ -95,3 +95,27 @@ def test_shortcut_first_puts_the_projection_before_the_body(write_arch):
     first.load_state_dict(default.state_dict())  # the same layers, so the same outputs
     x = torch.randn(2, 4, 8, 8)
     assert torch.equal(first.eval()(x), default.eval()(x))
+
+
+def test_scale_train_works_under_every_client(write_arch):
+    """torch.compile without a graph break (training and evaluation), torch.fx, torch.export and
+    TorchScript, on a residual with torchvision's stochastic depth."""
+    import warnings
+
+    text = "network n : 4x6x6 = residual<conv3x3:4> survive=0.8 droppath_mode=row droppath_scale=train -> relu\n"
+    model = cnndsl.load(write_arch(text))
+    x = torch.randn(3, 4, 6, 6)
+    for mode in ("train", "eval"):
+        getattr(model, mode)()
+        torch._dynamo.reset()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            explanation = torch._dynamo.explain(model)(x)
+        assert explanation.graph_break_count == 0 and explanation.graph_count == 1, (mode, explanation.break_reasons)
+    model.eval()
+    with torch.no_grad():
+        assert torch.equal(torch.fx.symbolic_trace(model)(x), model(x))
+        assert torch.allclose(torch.export.export(model, (x,)).module()(x), model(x))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert torch.allclose(torch.jit.script(model)(x), model(x))
