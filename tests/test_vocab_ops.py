@@ -284,3 +284,13 @@ def test_the_torchvision_reference_modules_are_what_we_think(write_arch):
     """The references above are torchvision's own classes, not copies (a guard on the imports)."""
     assert SqueezeExcitation.__module__ == "torchvision.ops.misc"
     assert channel_shuffle.__module__ == torchvision.models.shufflenetv2.__name__
+
+
+def test_the_diagram_draws_a_gate_beside_the_map(write_arch):
+    """The map runs straight into its `mul` (a heavy edge), the gate comes in from the side."""
+    from cnndsl.views.graphviz import to_dot
+    dot = to_dot(cnndsl.analyze(write_arch('include "std.arch"\nnetwork n : 16x8x8 = conv3x3:16 -> se(4) -> gap')))
+    into_mul = [line for line in dot.splitlines() if "->" in line and "mul" in line.split("->")[1]]
+    assert len(into_mul) == 2
+    heavy = [line for line in into_mul if "weight=8" in line]
+    assert len(heavy) == 1 and heavy[0].startswith('  "conv1"') and "tailport" not in heavy[0]
