@@ -130,7 +130,7 @@ SHUFFLE = OpDef(
     name="shuffle", category=Category.RESHAPE, attrs=ShuffleAttrs, positional=("groups",), shape=_shuffle_shape,
     label=lambda a: f"shuffle {a.groups}",
     lower=lambda a, ins: Lowering("ChannelShuffle", dict(groups=a.groups), positional=1),
-    noop=lambda a, ins: a.groups == 1,
+    noop=lambda a, ins: a.groups in (1, ins[0][0]),  # one group, or one channel per group: x itself
 )
 
 
