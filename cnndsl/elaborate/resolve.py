@@ -87,7 +87,8 @@ class _Walker:
                 self.words.add(id(attr.value))
         if isinstance(node, (ast.NameLayer, ast.CallLayer)) and not self._known(node.name):
             self._op_words(node)
-        if isinstance(node, ast.Var) and not self._known(node.name) and id(node) not in self.words:
+        if isinstance(node, ast.Var) and not self._known(node.name) and id(node) not in self.words \
+                and lookup(node.name) is None:  # an op is a value too: `act=relu`
             self._unknown(f"unknown name `{node.name}`", node, lambda: self.scope)
         elif isinstance(node, ast.Call) and not self._known(node.name) and node.name not in BUILTINS:
             # a block, or a name bound to one, called in a value is a partial application
