@@ -315,6 +315,29 @@ def test_an_op_is_a_value(write_arch):
     assert "leaky_relu" in [n.op for n in graph.ops()]
 
 
+def test_an_op_with_attributes_is_a_value(write_arch):
+    text = ('include "std.arch"\nblock b(act=relu) = conv1x1:4 -> act\n'
+            "network n : 8x6x6 = b(act=leaky_relu(0.2)) -> se(2, act=leaky_relu(slope=0.3))\n")
+    graph = cnndsl.analyze(write_arch(text))
+    slopes = [n.attrs.slope for n in graph.ops() if n.op == "leaky_relu"]
+    assert slopes == [0.2, 0.3]
+
+
+@pytest.mark.parametrize("text, where, message", [
+    ("block b(act=relu) = conv1x1:4 -> act\nnetwork n : 8x6x6 = b(act=3)\n", (1, 34),
+     "`act` is an integer (3), not a layer"),
+    ("block b(act=relu) = conv1x1:4 -> act\nnetwork n : 8x6x6 = b(act=leaky_relu(0.1, 0.2))\n", (2, 43),
+     "`leaky_relu` takes at most 1 positional argument(s)"),
+    ("block b(act=relu) = conv1x1:4 -> act\nnetwork n : 8x6x6 = b(act=leaky_relu(slope=\"a\"))\n", (2, 38),
+     "bad value for `slope` of `leaky_relu`: \"a\""),
+])
+def test_a_layer_value_misused_is_located(write_arch, capsys, text, where, message):
+    line, col, msg, err = diagnose(write_arch, capsys, text)
+    assert (line, col) == where, err
+    if message is not None:
+        assert msg == message, err
+
+
 def test_the_torchvision_reference_modules_are_what_we_think(write_arch):
     """The references above are torchvision's own classes, not copies (a guard on the imports)."""
     assert SqueezeExcitation.__module__ == "torchvision.ops.misc"
