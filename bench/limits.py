@@ -37,7 +37,9 @@ def doubling_blocks(n: int) -> str:
 
 
 def doubling_recursion(n: int) -> str:
-    return f"block b(k) = if k == 0 then relu else b(k - 1) -> b(k - 1)\n{NET}b({n})\n"
+    # `then`/`else` take a whole chain (issue 9): the brackets keep the reading this case measured
+    # before, which recurses past k = 0 and is refused by the depth limit
+    return f"block b(k) = (if k == 0 then relu else b(k - 1)) -> b(k - 1)\n{NET}b({n})\n"
 
 
 def nested_blocks(n: int) -> str:
@@ -85,6 +87,12 @@ CASES = [
     Case("range_in_empty_block", "an empty block that builds range(100000), repeated 10**8 times",
          lambda: "block f(n) {\n  let r = range(100000)\n}\n" + NET + "(f(1)*10000)*10000\n"),
     Case("unknown_names_20k", "20,000 lets and 20,000 unknown names", lambda: unknown_names(20_000)),
+    Case("def_recursion_forever", "a def that calls itself without end",
+         lambda: "def f(n) = f(n + 1)\n" + NET + "3x3:(f(0))\n"),
+    Case("def_doubling_calls", "a def that calls itself twice per level, 40 deep",
+         lambda: "def f(n) = n == 0 ? 1 : f(n - 1) + f(n - 1)\n" + NET + "3x3:(f(40))\n"),
+    Case("comprehension_10_10", "a comprehension over range(100000) inside one over range(100000)",
+         lambda: "let a = [[i for i in range(100000)] for j in range(100000)]\n" + NET + "relu\n"),
     Case("valid_chain_100k_lines", "a valid 100,000-line file, one layer per line", lambda: chain_lines(100_000),
          valid=True),
     Case("blocks_100k_lines", "a 100,000-line file of 25,000 small blocks: 575,000 tokens, over the budget",

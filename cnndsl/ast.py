@@ -38,6 +38,16 @@ class DictExpr(Node):
 
 
 @dataclass(frozen=True)
+class Comprehension(Node):
+    """`[f(x) for x in xs if cond]`; several variables unpack each item: `for i, x in enumerate(xs)`."""
+
+    item: Expr
+    vars: tuple[str, ...]
+    iterable: Expr
+    cond: Expr | None
+
+
+@dataclass(frozen=True)
 class Index(Node):
     target: Expr
     key: Expr
@@ -75,7 +85,7 @@ class Ternary(Node):
     otherwise: Expr
 
 
-Expr = Const | Var | ListExpr | DictExpr | Index | Call | BinOp | Unary | BoolOp | Ternary
+Expr = Const | Var | ListExpr | Comprehension | DictExpr | Index | Call | BinOp | Unary | BoolOp | Ternary
 
 
 @dataclass(frozen=True)
@@ -110,12 +120,14 @@ class Named(Node):
 
 @dataclass(frozen=True)
 class UnitLayer(Node):
-    """`3x3:64/2`: the file's conv unit with a kernel, filters and a stride."""
+    """`3x3:64/2`: the file's conv unit with a kernel, filters and a stride; `(k)x(k):64` writes
+    the kernel as expressions (`kernel_exprs`, and `kernel` is empty)."""
 
     kernel: tuple[int, ...]
     channels: Expr | None
     stride: Expr | None
     attrs: tuple[Attr, ...]
+    kernel_exprs: tuple[Expr, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -152,7 +164,7 @@ class MergeFor(Node):
 
     kind: str
     body: Layer
-    var: str
+    vars: tuple[str, ...]  # `for w, s in zip(ws, ss)` unpacks each item
     iterable: Expr
     attrs: tuple[Attr, ...]
 
@@ -177,7 +189,7 @@ class CondLayer(Node):
 @dataclass(frozen=True)
 class ForLayer(Node):
     body: Layer
-    var: str
+    vars: tuple[str, ...]  # `for w, s in zip(ws, ss)` unpacks each item
     iterable: Expr
 
 
@@ -237,6 +249,15 @@ class BlockDef(Node):
 
 
 @dataclass(frozen=True)
+class FuncDef(Node):
+    """`def make_divisible(v, d=8, min_value=d) = ...`: a value function at file level."""
+
+    name: str
+    params: tuple[Param, ...]
+    body: Expr
+
+
+@dataclass(frozen=True)
 class Include(Node):
     path: str
 
@@ -249,4 +270,4 @@ class UnitDecl(Node):
 @dataclass(frozen=True)
 class Module(Node):
     path: str
-    items: tuple[Include | UnitDecl | BlockDef | Let, ...]
+    items: tuple[Include | UnitDecl | BlockDef | Let | FuncDef, ...]

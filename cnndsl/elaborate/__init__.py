@@ -13,7 +13,7 @@ from .elaborator import Elaborator
 from .program import Program, load_program
 from .resolve import resolve
 from .sizes import LeastSizes
-from .values import shared_steps
+from .values import Env, Evaluator, shared_steps
 
 
 def elaborate(program: Program, params: dict[str, Any] | None = None,
@@ -66,10 +66,23 @@ def _refuse_networks_past_the_limit(program: Program, networks: list[ast.BlockDe
             raise too_big(where, [f"`{net.name}` makes {says} layers{before}"])
 
 
+def file_values(program: Program) -> dict[str, Any]:
+    """A program's file-level `let`s, evaluated with its `def`s: the values its networks see
+    (tests compare them with their references)."""
+    unresolved = resolve(program)
+    if unresolved:
+        raise CnnDslError(unresolved)
+    env, ev = Env(), Evaluator(set(program.blocks), program.defs)
+    with shared_steps():
+        for let in program.lets:  # as Elaborator.build does
+            env.values[let.name] = ev.eval(let.value, env)
+    return env.values
+
+
 def build_graph(path: str | Path, params: dict[str, Any] | None = None,
                 input_dims: tuple[int, ...] | None = None, network: str | None = None,
                 include_path: Sequence[str | Path] = ()) -> Graph:
     return elaborate(load_program(path, include_path), params, input_dims, network)
 
 
-__all__ = ["elaborate", "check_program", "build_graph", "load_program", "Program"]
+__all__ = ["elaborate", "check_program", "file_values", "build_graph", "load_program", "Program"]

@@ -36,7 +36,7 @@ class Elaborator:
 
     def __init__(self, program: Program, layers: Layers | None = None):
         self.program = program
-        self.ev = Evaluator(set(program.blocks))
+        self.ev = Evaluator(set(program.blocks), program.defs)
         self.globals = Env()
         self.layers = layers or Layers()  # shared by the networks of one check (check_program)
 

@@ -10,37 +10,42 @@ from collections.abc import Callable, Iterator
 from .. import ast
 from ..diagnostics import Diagnostic, did_you_mean
 from ..ops import layer_names, lookup
+from .attributes import bare_words
 from .program import Program
 from .values import BUILTINS
 
-WORDS = {"shortcut": ("auto", "identity", "proj", "pad")}  # attributes that take bare words
+WORDS = {"shortcut": ("auto", "identity", "proj", "pad"),  # residual attributes that take bare words
+         "droppath_mode": ("batch", "row"), "droppath_scale": ("eval", "train")}
 MAX_SUGGESTIONS = 20  # unknown names that get a `did you mean`
 
 
 def resolve(program: Program) -> list[Diagnostic]:
     # The global names are gathered once: per block or per node, a file of many blocks and lets
     # took time quadratic in its length (20,000 lines: 7 s).
-    globals_ = {let.name for let in program.lets} | set(program.blocks)
+    globals_ = {let.name for let in program.lets} | set(program.blocks) | set(program.defs)
     found: list[Diagnostic] = []
     for block in program.blocks.values():
         scope = {p.name for p in block.params} | _bound_in(block.body)
         if block.input_name:  # `block transition(theta) : m` binds m to the input's channels
             scope.add(block.input_name)
         _Walker(program, scope, globals_, found).stmts(block.body)
+    for d in program.defs.values():
+        scope = {p.name for p in d.params} | _bound_in((d.body, *d.params))
+        _Walker(program, scope, globals_, found).layer(d)
     for info in program.files.values():
         if info.unit is not None:
             _Walker(program, set(), globals_, found).layer(info.unit.chain)
     return found
 
 
-def _bound_in(stmts: tuple[ast.Stmt, ...]) -> set[str]:
+def _bound_in(nodes: tuple[ast.Node, ...]) -> set[str]:
     """Names a body binds anywhere: `let`, `as` and `for` variables (visibility is checked later)."""
     out: set[str] = set()
-    for node in walk(stmts):
+    for node in walk(nodes):
         if isinstance(node, (ast.Let, ast.Named)):
             out.add(node.name)
-        elif isinstance(node, (ast.ForLayer, ast.MergeFor)):
-            out.add(node.var)
+        elif isinstance(node, (ast.ForLayer, ast.MergeFor, ast.Comprehension)):
+            out.update(node.vars)
     return out
 
 
@@ -77,7 +82,7 @@ class _Walker:
         for node in walk(stmts):
             self.check(node)
 
-    def layer(self, layer: ast.Layer) -> None:
+    def layer(self, layer: ast.Layer | ast.FuncDef) -> None:
         for node in walk(layer):
             self.check(node)
 
@@ -85,14 +90,33 @@ class _Walker:
         for attr in getattr(node, "attrs", ()):
             if isinstance(attr.value, ast.Var) and attr.value.name in WORDS.get(attr.name, ()):
                 self.words.add(id(attr.value))
-        if isinstance(node, ast.Var) and not self._known(node.name) and id(node) not in self.words:
+        if isinstance(node, (ast.NameLayer, ast.CallLayer)) and not self._known(node.name):
+            self._op_words(node)
+        if isinstance(node, ast.Var) and not self._known(node.name) and id(node) not in self.words \
+                and lookup(node.name) is None:  # an op is a value too: `act=relu`
             self._unknown(f"unknown name `{node.name}`", node, lambda: self.scope)
-        elif isinstance(node, ast.Call) and not self._known(node.name) and node.name not in BUILTINS:
+        elif isinstance(node, ast.Call) and not self._known(node.name) and node.name not in BUILTINS \
+                and lookup(node.name) is None:
             # a block, or a name bound to one, called in a value is a partial application
-            self._unknown(f"unknown function `{node.name}`", node, lambda: set(BUILTINS) | set(self.program.blocks))
+            self._unknown(f"unknown function `{node.name}`", node,
+                          lambda: set(BUILTINS) | set(self.program.blocks) | set(self.program.defs))
         elif (isinstance(node, (ast.NameLayer, ast.CallLayer)) and not self._known(node.name)
               and lookup(node.name) is None):
             self._unknown(f"unknown layer or block `{node.name}`", node, lambda: layer_names(node.name) | self.scope)
+
+    def _op_words(self, node: ast.NameLayer | ast.CallLayer) -> None:
+        """Bare words an op's enumerated attributes take (`droppath(0.9, mode=row)`) are no names."""
+        found = lookup(node.name)
+        if found is None:
+            return
+        opdef = found[0]
+        args = node.args if isinstance(node, ast.CallLayer) else ()
+        keyed = list(zip(opdef.positional, [a.value for a in args if a.name is None]))
+        keyed += [(a.name, a.value) for a in args if a.name is not None]
+        keyed += [(a.name, a.value) for a in node.attrs if a.value is not None]
+        for key, value in keyed:
+            if isinstance(value, ast.Var) and value.name in bare_words(opdef, key):
+                self.words.add(id(value))
 
     def _unknown(self, message: str, node: ast.Var | ast.Call | ast.NameLayer | ast.CallLayer,
                  candidates: Callable[[], set[str]]) -> None:

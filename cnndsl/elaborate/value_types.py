@@ -39,6 +39,20 @@ class BlockRef:
 
 
 @dataclass(frozen=True)
+class OpRef:
+    """An op of the table used as a value (`block se(squeeze, act=relu)`, `se(8, act=silu)`), with
+    arguments if it was called (`act=leaky_relu(0.2)`): where the value is used as a layer, it is
+    that op with those attributes (the op's defaults for the rest)."""
+
+    name: str
+    args: tuple[tuple[str | None, Any], ...] = ()
+    spans: tuple[Span, ...] = field(default=(), compare=False)
+
+    def __str__(self) -> str:
+        return show(self)
+
+
+@dataclass(frozen=True)
 class Tensor:
     """A named intermediate result (`... as a4`): the id of the graph node that produces it."""
 
@@ -74,7 +88,7 @@ class Env:
 
 def type_name(v: Any) -> str:
     return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
-            dict: "a dictionary", BlockRef: "a block", Tensor: "a tensor",
+            dict: "a dictionary", BlockRef: "a block", OpRef: "a layer", Tensor: "a tensor",
             LinearDecay: "a drop-path schedule"}.get(type(v), type(v).__name__)
 
 
@@ -92,7 +106,7 @@ def _show(v: Any, out: list[str], left: list[int]) -> None:
         _show_items(v, "[", "]", out, left, lambda x: _show(x, out, left))
     elif isinstance(v, dict):
         _show_items(list(v.items()), "{", "}", out, left, lambda kv: _show_pair(kv, ": ", out, left))
-    elif isinstance(v, BlockRef):
+    elif isinstance(v, (BlockRef, OpRef)):
         _emit(v.name, out, left)
         if v.args:
             _show_items(list(v.args), "(", ")", out, left,

@@ -41,27 +41,33 @@ class PadShortcut(nn.Module):
 
 
 class DropPath(nn.Module):
-    """Stochastic depth (Huang et al. 2016). Training: keep the input with probability `survive`,
-    once per mini-batch (mode "batch", as in the paper) or per sample ("row"), else zeros.
-    Evaluation: the input times `survive`, its expected value, so the full network runs.
-    `rank` is the number of dimensions of one sample (3 for a CxHxW map)."""
+    """Stochastic depth. Training: keep the input with probability `survive`, once per mini-batch
+    (mode "batch", as in Huang et al. 2016) or per sample ("row"), else zeros. `scale` says where
+    the expectation is kept: "eval" (the paper) multiplies by `survive` at evaluation, so the full
+    network runs; "train" (torchvision's StochasticDepth, with its very draws) divides a kept input
+    by `survive` in training and passes the input on at evaluation. `rank` is the number of
+    dimensions of one sample (3 for a CxHxW map)."""
 
     shape: list[int]
 
-    def __init__(self, survive: float, mode: str = "batch", rank: int = 3):
+    def __init__(self, survive: float, mode: str = "batch", rank: int = 3, scale: str = "eval"):
         super().__init__()
-        self.survive, self.mode = survive, mode
+        self.survive, self.mode, self.rank, self.scale_at_eval = survive, mode, rank, scale == "eval"
         self.shape = [-1] + [1] * rank if mode == "row" else [1] * 0  # how one draw broadcasts
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training:
-            return x * self.survive
+            return x * self.survive if self.scale_at_eval else x
+        if not self.scale_at_eval:  # torchvision.ops.stochastic_depth, draw for draw
+            size = [x.shape[0] if self.mode == "row" else 1] + [1] * self.rank
+            noise = torch.empty(size, dtype=x.dtype, device=x.device).bernoulli_(self.survive)
+            return x * noise.div_(self.survive)
         draws = x.shape[:1] if self.mode == "row" else x.shape[:0]
         keep = torch.rand(draws, device=x.device) < self.survive
         return x * keep.to(x.dtype).view(self.shape)
 
     def extra_repr(self) -> str:
-        return f"survive={self.survive:.4g}, mode={self.mode}"
+        return f"survive={self.survive:.4g}, mode={self.mode}, scale={'eval' if self.scale_at_eval else 'train'}"
 
 
 class Join(nn.Module):
@@ -125,4 +131,54 @@ class RBF(nn.Module):
         return ((x[:, None, :] - self.centers[None]) ** 2).sum(-1)
 
 
-HELPERS = {cls.__name__: cls for cls in (Sum, Mean, PadShortcut, DropPath, Join, Select, Affine, RBF)}
+class Gate(nn.Module):
+    """A feature map times a per-channel gate given as a vector (`mul` of a CxHxW map and a C
+    vector); input number `gate` is the vector. A Cx1x1 gate needs no module: `x * g`."""
+
+    def __init__(self, gate: int):
+        super().__init__()
+        self.gate = gate
+
+    def forward(self, xs: list[torch.Tensor]) -> torch.Tensor:
+        g = xs[self.gate]
+        return xs[1 - self.gate] * g.view(g.size(0), g.size(1), 1, 1)
+
+
+class ChannelShuffle(nn.Module):
+    """ShuffleNet's channel shuffle, as torchvision's `channel_shuffle`: view the channels as
+    groups x C/groups, transpose, copy, view back (sizes read with `size(i)`, which torch.fx traces)."""
+
+    def __init__(self, groups: int):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, h, w = x.size(0), x.size(2), x.size(3)
+        x = x.view(n, self.groups, -1, h, w)
+        return torch.transpose(x, 1, 2).contiguous().view(n, -1, h, w)
+
+
+class LayerNorm2d(nn.LayerNorm):
+    """Layer normalisation over the channels of each position of an NCHW map (torchvision's
+    ConvNeXt `LayerNorm2d`: the same parameters, so its weights load as they are)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.permute(0, 2, 3, 1)
+        x = nn.functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+class LayerScale(nn.Module):
+    """A learned scale per channel (ConvNeXt's layer scale; torchvision keeps it as the C x 1 x 1
+    parameter `CNBlock.layer_scale`, whose name this one shares)."""
+
+    def __init__(self, channels: int, init: float = 1e-6):
+        super().__init__()
+        self.layer_scale = nn.Parameter(torch.full((channels, 1, 1), init))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layer_scale * x
+
+
+HELPERS = {cls.__name__: cls for cls in (Sum, Mean, PadShortcut, DropPath, Join, Select, Affine, RBF, Gate,
+                                         ChannelShuffle, LayerNorm2d, LayerScale)}

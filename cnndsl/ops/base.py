@@ -120,13 +120,16 @@ class Saved:
     `what` is "input" (input number `index`), "output", or "own": a tensor of the op's own that no
     other op sees (max-pool indices, a dropout mask, batch-norm statistics) of `elements` elements
     per sample (per batch when `per_sample` is false) and `itemsize` bytes each (None: the dtype of
-    the activations)."""
+    the activations). `for_grad_of`: kept only when input number `for_grad_of` needs a gradient (a
+    product keeps each factor for the other's gradient: `x * g` keeps nothing of g for an x that
+    needs none)."""
 
     what: str
     index: int = 0
     elements: int = 0
     itemsize: int | None = None
     per_sample: bool = True
+    for_grad_of: int | None = None
 
 
 INPUT, OUTPUT = Saved("input"), Saved("output")
