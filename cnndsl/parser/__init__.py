@@ -220,7 +220,8 @@ def _called_name(last: Token | None, span: Span) -> Span:
     """`gap dropout(0.2)`: `dropout` was read as a flag of `gap`, and the `(` right after it is
     where the parse fails; the layer that lacks its `->` is the name, so the caret goes there."""
     if last is not None and last.type == "NAME" and last.line == span.line and last.end_column == span.column:
-        return Span(span.file, last.line, last.column, last.line, last.end_column)
+        line, column = _position(last)
+        return Span(span.file, line, column, line, span.column)
     return span
 
 
