@@ -3,6 +3,7 @@ and the dispatch to block uses, op layers, conv literals, merges and combinators
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from .. import ast
@@ -13,7 +14,7 @@ from . import combinators, literals, merges
 from .blocks import callee, ref_args, single, value_of
 from .context import MAX_NODES, MAX_REPEAT, Context, too_big
 from .nodes import op_layer
-from .values import Env, Tensor, type_name
+from .values import Env, OpRef, Tensor, type_name
 
 
 def elab(ctx: Context, e: ast.Layer, env: Env, x: str, start: bool = False) -> str:
@@ -80,6 +81,8 @@ def name_layer(ctx: Context, e: ast.NameLayer, env: Env, x: str, start: bool) ->
             raise error(f"`{e.name}` is a named tensor; a chain can start from it but not pass through it",
                         e.span, help=f"start a new line with `{e.name} -> ...`")
         return value.node
+    if isinstance(value, OpRef):  # `act` bound to `relu`: the layer is that op, as written here
+        return op_layer(ctx, replace(e, name=value.name), env, x)
     ref = callee(ctx, e.name, env)
     if ref is not None:
         if e.channels or e.stride or e.attrs:
@@ -90,6 +93,9 @@ def name_layer(ctx: Context, e: ast.NameLayer, env: Env, x: str, start: bool) ->
 
 def call_layer(ctx: Context, e: ast.CallLayer, env: Env, x: str, start: bool) -> str:
     """`bottleneck(64, s=2)` or `maxpool(3, 2)`."""
+    value = value_of(e.name, env)
+    if isinstance(value, OpRef):  # `act(0.2)` with `act` bound to `leaky_relu`
+        return op_layer(ctx, replace(e, name=value.name), env, x)
     ref = callee(ctx, e.name, env)
     if ref is not None:
         if e.attrs:

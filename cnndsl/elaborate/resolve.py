@@ -80,7 +80,8 @@ class _Walker:
         for attr in getattr(node, "attrs", ()):
             if isinstance(attr.value, ast.Var) and attr.value.name in WORDS.get(attr.name, ()):
                 self.words.add(id(attr.value))
-        if isinstance(node, ast.Var) and not self._known(node.name) and id(node) not in self.words:
+        if isinstance(node, ast.Var) and not self._known(node.name) and id(node) not in self.words \
+                and lookup(node.name) is None:  # an op is a value too: `act=relu`
             self._unknown(f"unknown name `{node.name}`", node, lambda: self.scope)
         elif isinstance(node, ast.Call) and not self._known(node.name) and node.name not in BUILTINS:
             # a block, or a name bound to one, called in a value is a partial application

@@ -39,6 +39,17 @@ class BlockRef:
 
 
 @dataclass(frozen=True)
+class OpRef:
+    """An op of the table used as a value (`block se(squeeze, act=relu)`, `se(8, act=silu)`):
+    where the value is used as a layer, it is that op with its default attributes."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
 class Tensor:
     """A named intermediate result (`... as a4`): the id of the graph node that produces it."""
 
@@ -74,7 +85,7 @@ class Env:
 
 def type_name(v: Any) -> str:
     return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
-            dict: "a dictionary", BlockRef: "a block", Tensor: "a tensor",
+            dict: "a dictionary", BlockRef: "a block", OpRef: "a layer", Tensor: "a tensor",
             LinearDecay: "a drop-path schedule"}.get(type(v), type(v).__name__)
 
 

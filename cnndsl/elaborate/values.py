@@ -25,7 +25,8 @@ from ..diagnostics import CnnDslError, did_you_mean, error
 from ..ops.paths import LinearDecay
 from ..parser.limits import MAX_INT, MAX_TOKEN_CHARS, MIN_INT
 from .functions import BINOPS, BUILTINS, MAX_RANGE, checked, digits, reason
-from .value_types import BlockRef, Env, Tensor, show, type_name
+from ..ops import lookup
+from .value_types import BlockRef, Env, OpRef, Tensor, show, type_name
 
 MAX_INT_BITS = 64
 MAX_VALUE_ITEMS = 100_000  # values inside one list, dictionary or block value, nested ones counted
@@ -105,6 +106,8 @@ class Evaluator:
             pass
         if e.name in self.blocks:
             return BlockRef(e.name)
+        if lookup(e.name) is not None:  # an op as a value: `act=relu`
+            return OpRef(e.name)
         raise error(f"unknown name `{e.name}`", e.span,
                     help=did_you_mean(e.name, env.names() | self.blocks))
 
@@ -313,6 +316,7 @@ __all__ = [
     "MAX_VALUE_ITEMS",
     "BlockRef",
     "Env",
+    "OpRef",
     "Evaluator",
     "Tensor",
     "checked",

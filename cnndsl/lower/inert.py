@@ -13,11 +13,12 @@ from __future__ import annotations
 import ast
 
 IMPORTS = {("torch", None), ("torch", "nn"), ("typing", "List")}
-BASES = {"nn.Module", "nn.Sequential"}
+BASES = {"nn.Module", "nn.Sequential", "nn.LayerNorm"}
 # Everything a generated method body may call besides the classes the file defines.
 CALLS = {"super", "range", "len", "int", "float", "tuple", "list", "torch.cat", "torch.stack", "torch.rand",
          "torch.randint", "torch.tensor", "torch.ones", "torch.zeros", "nn.functional.pad",
-         "nn.functional.one_hot", "nn.Parameter"}
+         "nn.functional.one_hot", "nn.Parameter", "torch.transpose", "torch.full",
+         "nn.functional.layer_norm"}
 FORBIDDEN_NAMES = {"eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "globals", "locals",
                    "vars", "__import__", "breakpoint", "input", "help", "memoryview", "object", "type"}
 
@@ -103,4 +104,4 @@ def _allowed_call(func: ast.expr, classes: set[str]) -> bool:
     return func.attr in METHODS  # a tensor method: x.index_select(...), keep.to(...)
 
 
-METHODS = {"index_select", "to", "view", "mean", "sum", "any", "float"}
+METHODS = {"index_select", "to", "view", "mean", "sum", "any", "float", "size", "contiguous", "permute"}

@@ -125,4 +125,54 @@ class RBF(nn.Module):
         return ((x[:, None, :] - self.centers[None]) ** 2).sum(-1)
 
 
-HELPERS = {cls.__name__: cls for cls in (Sum, Mean, PadShortcut, DropPath, Join, Select, Affine, RBF)}
+class Gate(nn.Module):
+    """A feature map times a per-channel gate given as a vector (`mul` of a CxHxW map and a C
+    vector); input number `gate` is the vector. A Cx1x1 gate needs no module: `x * g`."""
+
+    def __init__(self, gate: int):
+        super().__init__()
+        self.gate = gate
+
+    def forward(self, xs: list[torch.Tensor]) -> torch.Tensor:
+        g = xs[self.gate]
+        return xs[1 - self.gate] * g.view(g.size(0), g.size(1), 1, 1)
+
+
+class ChannelShuffle(nn.Module):
+    """ShuffleNet's channel shuffle, as torchvision's `channel_shuffle`: view the channels as
+    groups x C/groups, transpose, copy, view back (sizes read with `size(i)`, which torch.fx traces)."""
+
+    def __init__(self, groups: int):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, h, w = x.size(0), x.size(2), x.size(3)
+        x = x.view(n, self.groups, -1, h, w)
+        return torch.transpose(x, 1, 2).contiguous().view(n, -1, h, w)
+
+
+class LayerNorm2d(nn.LayerNorm):
+    """Layer normalisation over the channels of each position of an NCHW map (torchvision's
+    ConvNeXt `LayerNorm2d`: the same parameters, so its weights load as they are)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.permute(0, 2, 3, 1)
+        x = nn.functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+class LayerScale(nn.Module):
+    """A learned scale per channel (ConvNeXt's layer scale; torchvision keeps it as the C x 1 x 1
+    parameter `CNBlock.layer_scale`, whose name this one shares)."""
+
+    def __init__(self, channels: int, init: float = 1e-6):
+        super().__init__()
+        self.layer_scale = nn.Parameter(torch.full((channels, 1, 1), init))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layer_scale * x
+
+
+HELPERS = {cls.__name__: cls for cls in (Sum, Mean, PadShortcut, DropPath, Join, Select, Affine, RBF, Gate,
+                                         ChannelShuffle, LayerNorm2d, LayerScale)}

@@ -74,7 +74,9 @@ LRN = OpDef(
 )
 
 
-def _activation(name: str, cls: str, inplace: bool = False) -> OpDef:
+def _activation(name: str, cls: str, inplace: bool = False, keeps: Saved = OUTPUT) -> OpDef:
+    """An activation without attributes. `keeps`: what its backward reads, the output (relu, tanh,
+    sigmoid) or the input (relu6, silu, hardswish, hardsigmoid, gelu)."""
     if cls == "nn.Identity":  # returns its input: no work, nothing kept, no new memory; left out of graphs
         return OpDef(name=name, category=Category.ACT, attrs=NoAttrs, shape=same, label=lambda a: name,
                      lower=lambda a, ins: Lowering(cls), view=lambda a, training: True,
@@ -82,7 +84,7 @@ def _activation(name: str, cls: str, inplace: bool = False) -> OpDef:
     return OpDef(name=name, category=Category.ACT, attrs=NoAttrs, shape=same, label=lambda a: name,
                  lower=lambda a, ins: Lowering(cls), inplace=inplace,
                  other_ops=lambda a, ins, out: {"act": numel(out)},
-                 saved=lambda a, ins, out: (OUTPUT,))  # relu, tanh and sigmoid differentiate from their result
+                 saved=lambda a, ins, out: (keeps,))
 
 
 class DropoutAttrs(Attrs):
@@ -107,7 +109,26 @@ FLATTEN = OpDef(
     window=lambda a, ins, out: Window(ins[0][1:]) if len(ins[0]) == 3 else None,  # every feature sees the whole map
 )
 
-OPS = [BN, LRN, DROPOUT, FLATTEN,
+class LeakyReluAttrs(Attrs):
+    slope: float = 0.01  # the gradient for negative inputs (nn.LeakyReLU's negative_slope)
+
+
+LEAKY_RELU = OpDef(
+    name="leaky_relu", category=Category.ACT, attrs=LeakyReluAttrs, positional=("slope",), shape=same,
+    label=lambda a: f"leaky_relu {a.slope:g}",
+    lower=lambda a, ins: Lowering("nn.LeakyReLU", dict(negative_slope=a.slope), positional=1,
+                                  defaults=dict(negative_slope=0.01)),
+    other_ops=lambda a, ins, out: {"act": numel(out)},
+    saved=lambda a, ins, out: (INPUT,),
+)
+
+# The newer activations keep their input for backward. Their in-place forms (`nn.SiLU(inplace=True)`)
+# keep a copy of the input instead, so running them in place would save no training memory: their
+# rows leave `inplace` off, and the lowering calls them out of place (the outputs are the same).
+OPS = [BN, LRN, DROPOUT, FLATTEN, LEAKY_RELU,
        _activation("relu", "nn.ReLU", inplace=True), _activation("tanh", "nn.Tanh"),
        _activation("sigmoid", "nn.Sigmoid"),
+       _activation("relu6", "nn.ReLU6", keeps=INPUT), _activation("silu", "nn.SiLU", keeps=INPUT),
+       _activation("hardswish", "nn.Hardswish", keeps=INPUT),
+       _activation("hardsigmoid", "nn.Hardsigmoid", keeps=INPUT), _activation("gelu", "nn.GELU", keeps=INPUT),
        _activation("identity", "nn.Identity")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .base import Attrs, Category, Lowering, NoAttrs, OpDef, OpError, Shape, Size, Window, fmt, numel
+from .base import Attrs, Category, Lowering, NoAttrs, OpDef, OpError, Saved, Shape, Size, Window, fmt, numel
 
 
 def _concat_shape(a: NoAttrs, ins: list[Shape]) -> Shape:
@@ -45,6 +45,38 @@ MEAN = OpDef(name="mean", category=Category.MERGE, attrs=NoAttrs, arity=None, sh
              other_ops=lambda a, ins, out: {"add": len(ins) * numel(out)})  # n-1 adds and a scale per element
 
 
+def _gates(s: Shape, full: Shape) -> bool:
+    """`s` is a per-channel gate of the map `full`: Cx1x1 (a 1x1 conv's output) or C (an fc's)."""
+    return len(full) == 3 and s in ((full[0], 1, 1), (full[0],))
+
+
+def _mul_shape(a: NoAttrs, ins: list[Shape]) -> Shape:
+    full = max(ins, key=lambda s: (len(s), numel(s)))
+    if len(ins) > 2 or any(s != full and not _gates(s, full) for s in ins):
+        raise OpError("mul needs two inputs of equal shape, or a map and a per-channel gate of its channels",
+                      details=[f"inputs are {', '.join(fmt(s) for s in ins)}"],
+                      help=f"a gate of a {fmt(full)} map is {full[0]}x1x1 or {full[0]}" if len(full) == 3 else None)
+    return full
+
+
+def _mul_lowering(a: NoAttrs, ins: list[Shape]) -> Lowering:
+    # a Cx1x1 gate broadcasts over CxHxW as written; a vector gate needs a reshape, in a module
+    if len({len(s) for s in ins}) == 1:
+        return Lowering(inline=lambda xs: " * ".join(operand(x) for x in xs))
+    return Lowering("Gate", dict(gate=[len(s) for s in ins].index(1)), positional=1, list_input=True)
+
+
+def operand(expr: str) -> str:
+    """`expr` as an operand of `*`: parenthesised when an operator stands outside its brackets."""
+    depth = 0
+    for ch in expr:
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth == 0 and ch in " +-*/":
+            return f"({expr})"
+    return expr
+
+
 class PadShortcutAttrs(Attrs):
     out: Size
     s: Size = 1
@@ -67,4 +99,11 @@ PAD_SHORTCUT = OpDef(
     window=lambda a, ins, out: Window((1, 1), (a.s, a.s)),  # x[:, :, ::s, ::s]
 )
 
-OPS = [CONCAT, ADD, MEAN, PAD_SHORTCUT]
+# Element-wise product, for gates (squeeze-and-excitation): `mul(identity | gap -> ... -> sigmoid)`.
+# Autograd keeps both inputs (each is the other's gradient factor).
+MUL = OpDef(name="mul", category=Category.MERGE, attrs=NoAttrs, arity=None, shape=_mul_shape,
+            label=lambda a: "mul", lower=_mul_lowering, noop=one_input,
+            other_ops=lambda a, ins, out: {"add": (len(ins) - 1) * numel(out)},  # one multiply per element
+            saved=lambda a, ins, out: tuple(Saved("input", i) for i in range(len(ins))) if len(ins) > 1 else ())
+
+OPS = [CONCAT, ADD, MEAN, MUL, PAD_SHORTCUT]

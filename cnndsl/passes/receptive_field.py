@@ -5,7 +5,10 @@ convolutional neural networks"), kept as an interval so that merges of branches 
 padding stay exact: position u of a node sees input pixels [lo + u*j, hi + u*j] (before clipping
 to the image). A window (k, s, p, d) gives lo' = lo - p*j, hi' = hi + ((k-1)*d - p)*j, j' = j*s,
 so the size r = hi - lo + 1 follows r' = r + (k-1)*d*j. Merges take the hull of their inputs.
-Vectors (after flatten) see the hull of the whole map.
+Vectors (after flatten) see the hull of the whole map. A 1x1 input broadcast over a larger map (a
+squeeze-and-excitation gate into `mul`) gives every output position the same pixels: the hull
+takes its extent but not its jump, and is marked inexact (an interval that moves with u cannot
+hold a field that does not).
 """
 from __future__ import annotations
 
@@ -39,7 +42,7 @@ def receptive_field(graph: Graph) -> None:
         if any(f is None for f in fields):
             node.meta["rf"] = None
             continue
-        field = _hull(fields)
+        field = _hull(fields, [_broadcast(graph[i].shape, node.shape) for i in node.inputs])
         if node.kind == "op":
             win = node.opdef.window(node.attrs, [graph[i].shape for i in node.inputs], node.shape)
             if win is not None:
@@ -47,14 +50,19 @@ def receptive_field(graph: Graph) -> None:
         node.meta["rf"] = field
 
 
-def _hull(fields: list[Field]) -> Field:
+def _broadcast(shape: tuple[int, ...], out: tuple[int, ...]) -> bool:
+    return len(shape) == 3 and shape[1:] == (1, 1) and out[1:] != (1, 1)
+
+
+def _hull(fields: list[Field], broadcast: list[bool]) -> Field:
     if len(fields) == 1:
         return fields[0]
     lo = (min(f.lo[0] for f in fields), min(f.lo[1] for f in fields))
     hi = (max(f.hi[0] for f in fields), max(f.hi[1] for f in fields))
-    j = (max(f.j[0] for f in fields), max(f.j[1] for f in fields))
-    same_j = all(f.j == fields[0].j for f in fields)
-    return Field(lo, hi, j, all(f.exact for f in fields) and same_j)
+    moving = [f for f, b in zip(fields, broadcast) if not b] or fields
+    j = (max(f.j[0] for f in moving), max(f.j[1] for f in moving))
+    same_j = all(f.j == moving[0].j for f in moving)
+    return Field(lo, hi, j, all(f.exact for f in fields) and same_j and not any(broadcast))
 
 
 def _through(f: Field, w: Window) -> Field:
