@@ -82,7 +82,9 @@ class Lowering:
 
     Either a module, built in `__init__` as `cls(**kwargs)` and called in `forward` (with its inputs
     as one list when `list_input`), or an expression written straight into `forward` (`inline`: the
-    input expressions -> one call, e.g. `torch.cat([a, b], 1)`). The first `positional` arguments
+    input expressions -> one call, e.g. `torch.cat([a, b], 1)`; an inline lowering's `kwargs` are
+    passed to it as the source of each number, so a class shared by blocks of different widths
+    writes `x[:, 0:in_channels // 2]`, not the first instance's numbers). The first `positional` arguments
     are written without their names, and an argument equal to its entry in `defaults` is left out,
     as a person would write them: `nn.Conv2d(64, 128, 3, stride=2, padding=1, bias=False)`."""
 
@@ -90,7 +92,7 @@ class Lowering:
     kwargs: dict[str, Any] = field(default_factory=dict)
     positional: int = 0
     defaults: dict[str, Any] = field(default_factory=dict)
-    inline: Callable[[list[str]], str] | None = None
+    inline: Callable[..., str] | None = None  # (input expressions, **kwargs as source) -> expression
     list_input: bool = False
 
 

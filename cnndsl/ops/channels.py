@@ -81,7 +81,10 @@ def _chunk_shape(a: ChunkAttrs, ins: list[Shape]) -> Shape:
 
 
 def _slice(start: int, stop: int) -> Lowering:
-    return Lowering(inline=lambda xs: f"{xs[0]}[:, {start}:{stop}]")  # a view: no copy, nothing kept
+    # a view: no copy, nothing kept. The bounds go through kwargs so that a class shared by
+    # blocks of different widths writes them in terms of its parameters
+    return Lowering(kwargs=dict(start=start, stop=stop),
+                    inline=lambda xs, start, stop: f"{xs[0]}[:, {start}:{stop}]")
 
 
 # `chunk(n, i)`: the i-th of n equal channel chunks (torch.chunk's piece i), one output per use, so
