@@ -1,0 +1,122 @@
+"""The 2017-2022 zoo against torchvision: MobileNetV3, EfficientNet (V1 and V2), ShuffleNetV2, RegNetY
+and ConvNeXt. Every number is derived from torchvision at test time (never from constants):
+parameters to the unit, MACs = FlopCounterMode / 2 at the network's own resolution (the one
+torchvision's weights were trained at, which the thin file declares), and equal eval outputs after
+torchvision's weights (random, with random BN statistics) are copied in.
+
+Counts run on the meta device. Outputs run on small inputs (the same layers on fewer pixels; global
+pooling makes the size free); the largest variants' outputs are `slow`: the default suite shares two
+cores, and each family's smaller variants already run every kind of block.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from pathlib import Path
+
+import pytest
+import torch
+import torchvision.models as tvm
+from torch.utils.flop_counter import FlopCounterMode
+
+import cnndsl
+from cnndsl.lower import to_module
+from cnndsl.weights import load_torchvision
+
+ARCHS = Path(__file__).resolve().parents[1] / "archs"
+
+FAMILIES = {  # family -> its named files; each file is named as torchvision's builder
+    "mobilenet_v3": ["mobilenet_v3_large", "mobilenet_v3_small"],
+    "efficientnet": [f"efficientnet_b{i}" for i in range(8)] + [f"efficientnet_v2_{v}" for v in "sml"],
+    "shufflenet_v2": [f"shufflenet_v2_x{w}" for w in ("0_5", "1_0", "1_5", "2_0")],
+    "regnet": [f"regnet_y_{s}" for s in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf")],
+    "convnext": [f"convnext_{s}" for s in ("tiny", "small", "base", "large")],
+}
+NAMES = [name for names in FAMILIES.values() for name in names]
+# Outputs in the default suite: every family's smallest variants (and each kind of EfficientNet).
+FAST_OUTPUTS = {"mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0", "efficientnet_v2_s",
+                "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "regnet_y_400mf", "regnet_y_800mf", "convnext_tiny"}
+SMALL = {"convnext": (3, 32, 32)}  # torchvision's ConvNeXt weights give min_size 32; the others 1
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def _family(name: str) -> str:
+    return next(f for f, names in FAMILIES.items() if name in names)
+
+
+def _small_input(name: str) -> tuple[int, int, int]:
+    return SMALL.get(_family(name), (3, 64, 64))
+
+
+def _builder(name: str):
+    return getattr(tvm, name)
+
+
+def _meta_model(name: str) -> torch.nn.Module:
+    # Only shapes and counts matter here: the meta device allocates no weights.
+    with torch.device("meta"):
+        return _builder(name)()
+
+
+@functools.cache
+def _report(name: str):
+    return cnndsl.report(ARCHS / f"{name}.arch")
+
+
+def _random_model(name: str, seed: int = 0) -> torch.nn.Module:
+    """torchvision's model with random weights *and* random BN statistics (so that swapped running
+    means and variances would show), without torchvision's slower initialisers: He-scaled uniform
+    weights, small uniform biases, running variances in [0.5, 1.5]."""
+    model = _meta_model(name).to_empty(device="cpu")
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for key, t in model.state_dict().items():
+            if key.endswith("num_batches_tracked"):
+                t.zero_()
+            elif key.endswith("running_var"):
+                t.uniform_(0.5, 1.5, generator=gen)
+            elif t.dim() >= 2:
+                t.uniform_(-1, 1, generator=gen).mul_(math.sqrt(6 / t[0].numel()))
+            else:
+                t.uniform_(-0.5, 0.5, generator=gen)
+    return model
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_parameter_count_equals_torchvision(name):
+    assert _report(name).params == sum(p.numel() for p in _meta_model(name).parameters())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_macs_equal_flop_counter_mode(name):
+    """At the resolution the file declares, torchvision's weights' own (EfficientNet-B7 600x600)."""
+    report = _report(name)
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        _meta_model(name).eval()(torch.empty(1, *report.inputs["input"], device="meta"))
+    assert report.macs * 2 == counter.get_total_flops()
+
+
+def test_each_file_declares_the_resolution_of_torchvisions_weights():
+    """The input a thin file declares is the crop torchvision's (first) weights were evaluated at."""
+    for name in NAMES:
+        weights = tvm.get_model_weights(name)
+        crop = next(iter(weights)).transforms.keywords["crop_size"]
+        assert _report(name).inputs["input"] == (3, crop, crop), name
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=() if n in FAST_OUTPUTS else pytest.mark.slow) for n in NAMES])
+def test_outputs_equal_with_torchvision_weights(name):
+    size = _small_input(name)
+    theirs = _random_model(name).eval()
+    # Ours is built on the meta device and materialised empty: every tensor in it is overwritten
+    # by torchvision's (load_torchvision checks that each stateful layer is matched).
+    with torch.device("meta"):
+        ours = to_module(cnndsl.analyze(ARCHS / f"{name}.arch", input=size))
+    ours = load_torchvision(ours.to_empty(device="cpu"), theirs).eval()
+    x = torch.randn(2, *size)
+    with torch.no_grad():
+        expected = theirs(x)
+        torch.testing.assert_close(ours(x), expected, atol=1e-5, rtol=1.3e-6)
+    assert expected.std() > 1e-3  # the outputs differ from class to class: not a vacuous comparison
