@@ -21,7 +21,7 @@ import torchvision
 from torch.utils.flop_counter import FlopCounterMode
 
 import cnndsl
-from costs_snippets import FIRE, MIX
+from costs_snippets import FIRE, MIX, MODERN
 
 ARCHS = Path(__file__).resolve().parents[1] / "archs"
 
@@ -122,7 +122,7 @@ def test_zoo_conventions_equal_the_tools(arch, builder):
     assert report.flops == report.conventions["flop_counter"] == 2 * report.macs
 
 
-@pytest.mark.parametrize("text", [MIX, FIRE], ids=["mix", "fire"])
+@pytest.mark.parametrize("text", [MIX, FIRE, MODERN], ids=["mix", "fire", "modern"])
 def test_every_op_equals_the_tools(write_arch, text):
     check_against_tools(write_arch(text))
 

@@ -19,7 +19,7 @@ import torch
 import cnndsl
 from cnndsl.measure import live_bytes_per_layer, saved_tensor_bytes
 from cnndsl.views.report import build_report
-from costs_snippets import FIRE, MIX
+from costs_snippets import FIRE, MIX, MODERN
 
 ARCHS = Path(__file__).resolve().parents[1] / "archs"
 
@@ -61,7 +61,7 @@ def test_zoo_memory_equals_measurement(arch):
         + report.memory.input_bytes
 
 
-@pytest.mark.parametrize("text", [MIX, FIRE], ids=["mix", "fire"])
+@pytest.mark.parametrize("text", [MIX, FIRE, MODERN], ids=["mix", "fire", "modern"])
 @pytest.mark.parametrize("batch, dtype", [(1, "float32"), (2, "float32"), (3, "float64")])
 def test_every_op_memory_on_cpu(write_arch, text, batch, dtype):
     check(write_arch(text), "cpu", batch, dtype)

@@ -21,7 +21,7 @@ from torch import nn
 
 import cnndsl
 from cnndsl.measure import gradient_extents
-from costs_snippets import FIRE, MIX
+from costs_snippets import FIRE, MIX, MODERN_RF
 
 ARCHS = Path(__file__).resolve().parents[1] / "archs"
 
@@ -108,7 +108,9 @@ def test_googlenet_inception_concat():
 @pytest.mark.parametrize("text, input, kinds", [
     (MIX, "3x160x160", {"lrn", "maxpool", "avgpool", "concat", "tanh", "sigmoid", "pad_shortcut", "add", "bn"}),
     (FIRE, "3x96x96", {"maxpool", "concat", "conv"}),
-], ids=["mix", "fire"])
+    (MODERN_RF, "3x96x96", {"relu6", "silu", "hardswish", "hardsigmoid", "gelu", "leaky_relu", "mul", "chunk",
+                            "split", "shuffle", "layer_scale", "concat"}),
+], ids=["mix", "fire", "modern"])
 def test_every_op(write_arch, text, input, kinds):
     graph, chosen = check(write_arch(text), input=input, pick=deepest_of_each_op(set(cnndsl.ops.OPS)))
     assert kinds <= {graph[n].op for n in chosen}

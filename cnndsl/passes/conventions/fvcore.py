@@ -3,7 +3,8 @@
 fvcore counts one "flop" per multiply-accumulate of aten convolution/addmm/linear (no bias), and
 has a handle for a few more aten ops: `batch_norm` in evaluation counts 2 per input element (1 if
 not affine; 5 per element when traced in training mode), `adaptive_avg_pool2d` 1 per input
-element. Everything else (max/avg pooling, activations, adds, concat, LRN) is "unsupported" and 0.
+element, `layer_norm` 5 per input element (4 without the affine part). Everything else (max/avg
+pooling, activations, adds, products, concat, LRN, shuffles, layer scale) is "unsupported" and 0.
 The `gap` op runs as adaptive average pooling, so it counts; an `avgpool7x7` would not."""
 from __future__ import annotations
 
@@ -23,4 +24,5 @@ TABLE: dict[str, Rule] = {
     "bn": lambda f: 2 * math.prod(f.ins[0]),  # affine in cnndsl's lowering
     "adaptive_avgpool": _input_elements,
     "gap": _input_elements,
+    "ln": lambda f: 5 * _input_elements(f),  # aten::layer_norm, on a map (LayerNorm2d) or a vector
 }
