@@ -38,6 +38,16 @@ class DictExpr(Node):
 
 
 @dataclass(frozen=True)
+class Comprehension(Node):
+    """`[f(x) for x in xs if cond]`; several variables unpack each item: `for i, x in enumerate(xs)`."""
+
+    item: Expr
+    vars: tuple[str, ...]
+    iterable: Expr
+    cond: Expr | None
+
+
+@dataclass(frozen=True)
 class Index(Node):
     target: Expr
     key: Expr
@@ -75,7 +85,7 @@ class Ternary(Node):
     otherwise: Expr
 
 
-Expr = Const | Var | ListExpr | DictExpr | Index | Call | BinOp | Unary | BoolOp | Ternary
+Expr = Const | Var | ListExpr | Comprehension | DictExpr | Index | Call | BinOp | Unary | BoolOp | Ternary
 
 
 @dataclass(frozen=True)
@@ -237,6 +247,15 @@ class BlockDef(Node):
 
 
 @dataclass(frozen=True)
+class FuncDef(Node):
+    """`def make_divisible(v, d=8, min_value=d) = ...`: a value function at file level."""
+
+    name: str
+    params: tuple[Param, ...]
+    body: Expr
+
+
+@dataclass(frozen=True)
 class Include(Node):
     path: str
 
@@ -249,4 +268,4 @@ class UnitDecl(Node):
 @dataclass(frozen=True)
 class Module(Node):
     path: str
-    items: tuple[Include | UnitDecl | BlockDef | Let, ...]
+    items: tuple[Include | UnitDecl | BlockDef | Let | FuncDef, ...]

@@ -7,10 +7,10 @@ from typing import Any
 
 from ..diagnostics import CnnDslError, Diagnostic
 from ..ir import Graph
-from .elaborator import Elaborator
+from .elaborator import Elaborator, evaluate_lets
 from .program import Program, load_program
 from .resolve import resolve
-from .values import shared_steps
+from .values import Env, Evaluator, shared_steps
 
 
 def elaborate(program: Program, params: dict[str, Any] | None = None,
@@ -46,10 +46,22 @@ def check_program(program: Program, params: dict[str, Any] | None = None,
     return graphs
 
 
+def file_values(program: Program) -> dict[str, Any]:
+    """A program's file-level `let`s, evaluated with its `def`s: the values its networks see
+    (tests compare them with their references)."""
+    unresolved = resolve(program)
+    if unresolved:
+        raise CnnDslError(unresolved)
+    env = Env()
+    with shared_steps():
+        evaluate_lets(program, Evaluator(set(program.blocks), program.defs), env)
+    return env.values
+
+
 def build_graph(path: str | Path, params: dict[str, Any] | None = None,
                 input_dims: tuple[int, ...] | None = None, network: str | None = None,
                 include_path: Sequence[str | Path] = ()) -> Graph:
     return elaborate(load_program(path, include_path), params, input_dims, network)
 
 
-__all__ = ["elaborate", "check_program", "build_graph", "load_program", "Program"]
+__all__ = ["elaborate", "check_program", "file_values", "build_graph", "load_program", "Program"]

@@ -35,12 +35,11 @@ class Elaborator:
 
     def __init__(self, program: Program):
         self.program = program
-        self.ev = Evaluator(set(program.blocks))
+        self.ev = Evaluator(set(program.blocks), program.defs)
         self.globals = Env()
 
     def build(self, main: ast.BlockDef, params: dict[str, Any], input_dims: tuple[int, ...] | None) -> Graph:
-        for let in self.program.lets:
-            self.globals.values[let.name] = self.ev.eval(let.value, self.globals)
+        evaluate_lets(self.program, self.ev, self.globals)
         dims = input_dims or main.input_dims or self._inherited_dims(main)
         if dims is None:
             raise error(f"network `{main.name}` has no input shape", main.span,
@@ -98,6 +97,12 @@ class Elaborator:
                 raise error(f"network `{main.name}` needs a value for `{p.name}`", p.span,
                             help=f"pass -D {p.name}=VALUE")
         return bound
+
+
+def evaluate_lets(program: Program, ev: Evaluator, env: Env) -> None:
+    """The file-level `let`s, in the order of the text, into `env`: what every block sees."""
+    for let in program.lets:
+        env.values[let.name] = ev.eval(let.value, env)
 
 
 def note_outside_values(exc: CnnDslError, params: dict[str, Any]) -> None:

@@ -102,9 +102,66 @@ def _int(v: Any) -> int:
     return int(v)
 
 
+def _pow(a: Any, b: Any) -> Any:
+    for v in (a, b):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise TypeError("`pow` takes numbers")
+    if isinstance(a, int) and isinstance(b, int) and abs(a) > 1 and b * math.log2(abs(a)) > 64:
+        raise OverflowError(f"{a} ** {b} is too large")
+    if a == 0 and b < 0:
+        raise ZeroDivisionError(f"{a} ** {b} divides by zero")
+    if a < 0 and isinstance(b, float) and not b.is_integer():
+        raise ValueError(f"({a}) ** {b} is not a real number")
+    return a ** b
+
+
+def _log(x: Any, base: Any = None) -> float:
+    """`log(x)` is natural, `log(x, b)` to base b, as Python's math.log."""
+    return math.log(x) if base is None else math.log(x, base)
+
+
+def _list_arg(v: Any, name: str) -> list[Any]:
+    if not isinstance(v, list):
+        raise TypeError(f"`{name}` takes lists")
+    return v
+
+
+def _cumsum(xs: Any) -> list[Any]:
+    """Running totals: cumsum([2, 3, 4]) == [2, 5, 9] (EfficientNet's global block index)."""
+    out: list[Any] = []
+    total: int | float = 0
+    for x in _list_arg(xs, "cumsum"):
+        if isinstance(x, bool) or not isinstance(x, (int, float)):
+            raise TypeError("`cumsum` takes a list of numbers")
+        total += x
+        out.append(total)
+    return out
+
+
+def _zip(*lists: Any) -> list[list[Any]]:
+    """Lists of the i-th items, as long as the shortest list; each item a list to unpack."""
+    return [list(t) for t in zip(*(_list_arg(x, "zip") for x in lists))]
+
+
+def _enumerate(xs: Any, start: Any = 0) -> list[list[Any]]:
+    return [[i, x] for i, x in enumerate(_list_arg(xs, "enumerate"), _int_arg(start, "the start"))]
+
+
+def _truths(name: str, fn: Callable[[list[bool]], bool]) -> Callable[[Any], bool]:
+    def call(xs: Any) -> bool:
+        items = _list_arg(xs, name)
+        if not all(isinstance(x, bool) for x in items):
+            raise TypeError(f"`{name}` takes a list of true or false")
+        return fn(items)
+    return call
+
+
 BUILTINS: dict[str, Callable[..., Any]] = {
     "range": _range, "min": _numbers("min", min), "max": _numbers("max", max), "len": len,
     "abs": _numbers("abs", abs), "int": _int, "float": float, "round": _numbers("round", _round),
     "floor": _numbers("floor", math.floor), "ceil": _numbers("ceil", math.ceil), "sum": _numbers("sum", sum),
     "linear_decay": linear_decay,
+    "log": _numbers("log", _log), "exp": _numbers("exp", math.exp), "sqrt": _numbers("sqrt", math.sqrt),
+    "pow": _pow, "cumsum": _cumsum, "zip": _zip, "enumerate": _enumerate,
+    "any": _truths("any", any), "all": _truths("all", all),
 }

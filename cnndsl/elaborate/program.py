@@ -21,6 +21,7 @@ from .. import ast
 from ..diagnostics import CnnDslError, Note, error
 from ..parser import Budget, parse_file
 from ..source import MAX_FILE_BYTES, Span
+from .functions import BUILTINS
 
 STDLIB = Path(__file__).resolve().parents[1] / "stdlib"
 MAX_FILES = 256  # files in one program, the root included; the zoo's programs read at most 4
@@ -40,6 +41,7 @@ class Program:
     files: dict[str, FileInfo] = field(default_factory=dict)
     blocks: dict[str, ast.BlockDef] = field(default_factory=dict)
     lets: list[ast.Let] = field(default_factory=list)
+    defs: dict[str, ast.FuncDef] = field(default_factory=dict)  # value functions, by name
     networks: list[ast.BlockDef] = field(default_factory=list)  # of the root file, in order
 
     def main(self, name: str | None = None) -> ast.BlockDef:
@@ -118,14 +120,32 @@ class _Loader:
             info.unit = item
         elif isinstance(item, ast.Let):
             program.lets.append(item)
+        elif isinstance(item, ast.FuncDef):
+            _check_def(item, program)
+            program.defs[item.name] = item
         elif isinstance(item, ast.BlockDef):
-            first = program.blocks.get(item.name)
+            first = program.blocks.get(item.name) or program.defs.get(item.name)
             if first is not None:
                 raise error(f"`{item.name}` is defined twice", item.span,
                             notes=[Note("it was first defined", first.span)])
             program.blocks[item.name] = item
             if source.is_root and item.is_network:
                 program.networks.append(item)
+
+
+def _check_def(item: ast.FuncDef, program: Program) -> None:
+    """A `def` has a name of its own: not a built-in's (calls would be ambiguous to a reader), not
+    a block's, not another def's."""
+    first = program.defs.get(item.name) or program.blocks.get(item.name)
+    if first is not None:
+        raise error(f"`{item.name}` is defined twice", item.span, notes=[Note("it was first defined", first.span)])
+    if item.name in BUILTINS:
+        raise error(f"`{item.name}` is a built-in function; give the `def` another name", item.span)
+    seen: set[str] = set()
+    for p in item.params:
+        if p.name in seen:
+            raise error(f"the parameter `{p.name}` is named twice", p.span)
+        seen.add(p.name)
 
 
 def load_program(path: str | Path, include_path: Sequence[str | Path] = ()) -> Program:

@@ -20,27 +20,32 @@ MAX_SUGGESTIONS = 20  # unknown names that get a `did you mean`
 def resolve(program: Program) -> list[Diagnostic]:
     # The global names are gathered once: per block or per node, a file of many blocks and lets
     # took time quadratic in its length (20,000 lines: 7 s).
-    globals_ = {let.name for let in program.lets} | set(program.blocks)
+    globals_ = {let.name for let in program.lets} | set(program.blocks) | set(program.defs)
     found: list[Diagnostic] = []
     for block in program.blocks.values():
         scope = {p.name for p in block.params} | _bound_in(block.body)
         if block.input_name:  # `block transition(theta) : m` binds m to the input's channels
             scope.add(block.input_name)
         _Walker(program, scope, globals_, found).stmts(block.body)
+    for d in program.defs.values():
+        scope = {p.name for p in d.params} | _bound_in((d.body, *d.params))
+        _Walker(program, scope, globals_, found).layer(d)
     for info in program.files.values():
         if info.unit is not None:
             _Walker(program, set(), globals_, found).layer(info.unit.chain)
     return found
 
 
-def _bound_in(stmts: tuple[ast.Stmt, ...]) -> set[str]:
+def _bound_in(nodes: tuple[ast.Node, ...]) -> set[str]:
     """Names a body binds anywhere: `let`, `as` and `for` variables (visibility is checked later)."""
     out: set[str] = set()
-    for node in walk(stmts):
+    for node in walk(nodes):
         if isinstance(node, (ast.Let, ast.Named)):
             out.add(node.name)
         elif isinstance(node, (ast.ForLayer, ast.MergeFor)):
             out.add(node.var)
+        elif isinstance(node, ast.Comprehension):
+            out.update(node.vars)
     return out
 
 
@@ -72,7 +77,7 @@ class _Walker:
         for node in walk(stmts):
             self.check(node)
 
-    def layer(self, layer: ast.Layer) -> None:
+    def layer(self, layer: ast.Layer | ast.FuncDef) -> None:
         for node in walk(layer):
             self.check(node)
 
@@ -85,7 +90,8 @@ class _Walker:
             self._unknown(f"unknown name `{node.name}`", node, lambda: self.scope)
         elif isinstance(node, ast.Call) and not self._known(node.name) and node.name not in BUILTINS:
             # a block, or a name bound to one, called in a value is a partial application
-            self._unknown(f"unknown function `{node.name}`", node, lambda: set(BUILTINS) | set(self.program.blocks))
+            self._unknown(f"unknown function `{node.name}`", node,
+                          lambda: set(BUILTINS) | set(self.program.blocks) | set(self.program.defs))
         elif (isinstance(node, (ast.NameLayer, ast.CallLayer)) and not self._known(node.name)
               and lookup(node.name) is None):
             self._unknown(f"unknown layer or block `{node.name}`", node, lambda: layer_names(node.name) | self.scope)

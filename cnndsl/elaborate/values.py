@@ -21,9 +21,10 @@ from contextvars import ContextVar
 from typing import Any
 
 from .. import ast
-from ..diagnostics import CnnDslError, did_you_mean, error
+from ..diagnostics import CnnDslError, Note, did_you_mean, error
 from ..ops.paths import LinearDecay
 from ..parser.limits import MAX_INT, MAX_TOKEN_CHARS, MIN_INT
+from ..source import Span
 from .functions import BINOPS, BUILTINS, MAX_RANGE, checked, digits, reason
 from ..ops import lookup
 from .value_types import BlockRef, Env, OpRef, Tensor, show, type_name
@@ -32,6 +33,7 @@ MAX_INT_BITS = 64
 MAX_VALUE_ITEMS = 100_000  # values inside one list, dictionary or block value, nested ones counted
 MAX_VALUE_DEPTH = 100  # lists in lists in lists ...
 MAX_STEPS = 1_000_000  # sub-expressions evaluated and items made by one check; ResNet-1202 takes 4,235
+MAX_CALL_DEPTH = 50  # `def` calls inside one another: RegNet's widths nest 4
 
 
 class Steps:
@@ -56,8 +58,10 @@ def shared_steps() -> Iterator[Steps]:
 
 
 class Evaluator:
-    def __init__(self, blocks: set[str]) -> None:
+    def __init__(self, blocks: set[str], functions: dict[str, ast.FuncDef] | None = None) -> None:
         self.blocks = blocks  # global block and network names, usable as values
+        self.functions = functions or {}  # the program's `def`s
+        self.calls: list[tuple[ast.FuncDef, ast.Call]] = []  # the `def` calls being evaluated, outermost first
         self.budget = _SHARED.get() or Steps()
 
     @property
@@ -114,6 +118,20 @@ class Evaluator:
     def _ListExpr(self, e: ast.ListExpr, env: Env) -> Any:
         return self._bounded([self._eval(x, env) for x in e.items], e)
 
+    def _Comprehension(self, e: ast.Comprehension, env: Env) -> Any:
+        items = self._eval(e.iterable, env)
+        if isinstance(items, dict):
+            items = list(items)
+        if not isinstance(items, list):
+            raise error(f"`for` goes over a list, got {type_name(items)} ({show(items)})", e.iterable.span)
+        out = []
+        for item in items:
+            self._step(1, e)
+            inner = env.child(loop_values(e.vars, item, e.span))
+            if e.cond is None or truthy(self._eval(e.cond, inner), e.cond):
+                out.append(self._eval(e.item, inner))
+        return self._bounded(out, e)
+
     def _DictExpr(self, e: ast.DictExpr, env: Env) -> Any:
         out = {}
         for k, v in e.pairs:
@@ -142,6 +160,8 @@ class Evaluator:
         block = self._block_value(e.name, env)
         if block is not None:  # partial application: `bottleneck(groups=32)`
             return self._bounded(block.apply([(a.name, self._eval(a.value, env), a.span) for a in e.args]), e)
+        if e.name in self.functions:
+            return self._call_def(self.functions[e.name], e, env)
         fn = BUILTINS.get(e.name)
         if fn is None:
             hint = (f"`{e.name}` is a block: use it in a chain of layers, not in arithmetic"
@@ -159,6 +179,45 @@ class Evaluator:
         if isinstance(result, list):
             self._step(len(result), e)
         return self._bounded(checked(result, e.span), e)
+
+    def _call_def(self, d: ast.FuncDef, e: ast.Call, env: Env) -> Any:
+        """A `def`'s body, in a scope of its own: its parameters over the file-level lets."""
+        if len(self.calls) >= MAX_CALL_DEPTH:
+            raise _too_many_calls(self.calls, e)
+        scope = _file_scope(env).child()
+        values = [(a, self._eval(a.value, env)) for a in e.args]
+        self.calls.append((d, e))
+        try:
+            self._bind(d, e, values, scope)
+            return self._eval(d.body, scope)
+        finally:
+            self.calls.pop()
+
+    def _bind(self, d: ast.FuncDef, e: ast.Call, values: list[tuple[ast.Arg, Any]], scope: Env) -> None:
+        """Arguments to parameters, as Python binds them; a default sees the parameters before it."""
+        names = [p.name for p in d.params]
+        positional = [v for a, v in values if a.name is None]
+        if len(positional) > len(names):
+            raise error(f"`{d.name}` takes {len(names)} argument{'s' * (len(names) != 1)}, got {len(positional)}",
+                        e.span, notes=[Note(f"`{d.name}` is defined", d.span)])
+        given = dict(zip(names, positional))
+        for a, v in values:
+            if a.name is None:
+                continue
+            if a.name not in names:
+                raise error(f"`{d.name}` has no parameter `{a.name}`", a.span, help=did_you_mean(a.name, names),
+                            notes=[Note(f"`{d.name}` is defined", d.span)])
+            if a.name in given:
+                raise error(f"`{a.name}` is given twice", a.span)
+            given[a.name] = v
+        for p in d.params:
+            if p.name in given:
+                scope.values[p.name] = given[p.name]
+            elif p.default is not None:
+                scope.values[p.name] = self._eval(p.default, scope)
+            else:
+                raise error(f"`{d.name}` needs a value for `{p.name}`", e.span,
+                            notes=[Note(f"`{p.name}` has no default", p.span)])
 
     def _block_value(self, name: str, env: Env) -> BlockRef | None:
         """A local name bound to a block, else a global block not shadowed by a built-in."""
@@ -225,18 +284,20 @@ class Evaluator:
         return v
 
 
-class _List(list):
+class _List(list[Any]):
     """A list the evaluator made, with its size: (values inside, nested ones counted; depth)."""
 
     __slots__ = ("_vsize",)
+    _vsize: tuple[int, int]
 
 
-class _Dict(dict):
+class _Dict(dict[Any, Any]):
     __slots__ = ("_vsize",)
+    _vsize: tuple[int, int]
 
 
 def _size(v: Any) -> tuple[int, int]:
-    cached = getattr(v, "_vsize", None)
+    cached: tuple[int, int] | None = getattr(v, "_vsize", None)
     if cached is not None:
         return cached
     if isinstance(v, list):
@@ -288,6 +349,32 @@ def checked_value(v: Any) -> Any:
     return v
 
 
+def loop_values(names: tuple[str, ...], item: Any, span: Span) -> dict[str, Any]:
+    """`for x in xs` binds x to each item; `for i, x in enumerate(xs)` unpacks each item (a list)."""
+    if len(names) == 1:
+        return {names[0]: item}
+    if not isinstance(item, list) or len(item) != len(names):
+        raise error(f"cannot unpack {show(item)} into {len(names)} names ({', '.join(names)})", span,
+                    help="each item must be a list of that many values, as zip(...) and enumerate(...) make")
+    return dict(zip(names, item))
+
+
+def _file_scope(env: Env) -> Env:
+    """The outermost scope: the file-level lets, which a `def` sees (and nothing of its caller's)."""
+    while env.parent is not None:
+        env = env.parent
+    return env
+
+
+def _too_many_calls(calls: list[tuple[ast.FuncDef, ast.Call]], e: ast.Call) -> CnnDslError:
+    chain = [f"{d.name} (line {d.span.line})" for d, _ in calls[:6]]
+    more = f" -> ... ({len(calls) - 6} more)" if len(calls) > 6 else ""
+    first = calls[0][0]
+    return error(f"the calls nest more than {MAX_CALL_DEPTH} deep: " + " -> ".join(chain) + more, e.span,
+                 help="a `def` may call itself, but must reach a case that does not within "
+                      f"{MAX_CALL_DEPTH} calls", notes=[Note(f"`{first.name}` is defined", first.span)])
+
+
 def _number(v: Any, e: ast.Node) -> None:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise error(f"expected a number, got {type_name(v)} ({show(v)})", e.span)
@@ -311,6 +398,7 @@ def truthy(v: Any, e: ast.Node) -> bool:
 __all__ = [
     "BUILTINS",
     "MAX_RANGE",
+    "MAX_CALL_DEPTH",
     "MAX_STEPS",
     "MAX_VALUE_DEPTH",
     "MAX_VALUE_ITEMS",
@@ -321,6 +409,7 @@ __all__ = [
     "Tensor",
     "checked",
     "checked_value",
+    "loop_values",
     "shared_steps",
     "show",
     "truthy",

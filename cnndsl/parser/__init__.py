@@ -133,7 +133,8 @@ def parse_expr(text: str, filename: str = "<command line>") -> ast.Expr:
 def _source_error(exc: SourceError, filename: str, prefix: str = "") -> CnnDslError:
     if exc.line is None:
         return error(prefix + exc.message, None)
-    return error(exc.message, Span(filename, exc.line, exc.column, exc.line, exc.column + 1))
+    column = exc.column or 1
+    return error(exc.message, Span(filename, exc.line, column, exc.line, column + 1))
 
 
 def _run(text: str, filename: str, start: str, budget: Budget | None) -> Any:
@@ -150,10 +151,9 @@ def _run(text: str, filename: str, start: str, budget: Budget | None) -> Any:
         except UnexpectedInput as exc:
             raise CnnDslError(_syntax_diagnostic(exc, text, filename, start)) from None
         except LimitReached as exc:
-            tok = exc.token
-            width = len(tok.strip() or " ")
-            raise error(exc.message, Span(filename, tok.line, tok.column, tok.line, tok.column + width),
-                        help=exc.help) from None
+            line, column = _position(exc.token)
+            width = len(exc.token.strip() or " ")
+            raise error(exc.message, Span(filename, line, column, line, column + width), help=exc.help) from None
         except VisitError as exc:  # raised by Lark around an error inside a builder method
             if isinstance(exc.orig_exc, CnnDslError):
                 raise exc.orig_exc from None
@@ -170,12 +170,13 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, filename: str, start: st
     span = Span(filename, line, col, line, col + width)
     at_end = isinstance(exc, UnexpectedEOF) or getattr(getattr(exc, "token", None), "type", "") == "$END"
     # Inside brackets newlines do not end statements, so a missing `)` surfaces lines later.
-    unclosed = [t for t in _NEWLINES.unclosed if (t.type != "LBRACE" or at_end) and (at_end or t.line < line)]
+    unclosed = [t for t in _NEWLINES.unclosed if (t.type != "LBRACE" or at_end) and (at_end or _position(t)[0] < line)]
     if unclosed:
         opener = unclosed[-1]
         where = "the file ends" if at_end else f"line {line} is reached"
+        at_line, at_column = _position(opener)
         return Diagnostic(f"syntax error: `{opener}` is never closed",
-                          Span(filename, opener.line, opener.column, opener.line, opener.column + 1),
+                          Span(filename, at_line, at_column, at_line, at_column + 1),
                           details=[f"{where} while it is still open"])
     message = f"syntax error: {_unexpected(exc)}"
     label = None
@@ -193,10 +194,15 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, filename: str, start: st
     return Diagnostic(message if not label else f"syntax error: {label}", span, details=details)
 
 
+def _position(tok: Token) -> tuple[int, int]:
+    """A token's line and column; the lexers here always set them (Lark types them optional)."""
+    return tok.line or 1, tok.column or 1
+
+
 def _unexpected(exc: UnexpectedInput) -> str:
     if isinstance(exc, UnexpectedCharacters):
         return f"unexpected character {exc.char!r}"
-    if isinstance(exc, UnexpectedEOF):
+    if not isinstance(exc, UnexpectedToken):
         return "unexpected end of file"
     tok: Token = exc.token
     if tok.type == "$END":

@@ -28,6 +28,9 @@ _MAX_DIGITS = len(str(MAX_INT))
 _NAMED = frozenset({"NAME", "INT", "FLOAT", "STRING", "DIMS", "MERGE", "COMBINATOR"})
 
 _Pos = tuple[int, int]
+# What a reduction gets: tokens, nodes, parts and placeholders (None). An alias, because the
+# builder's `list` method (the list-literal rule) shadows the builtin inside the class.
+Children = list[Any]
 
 # Rules whose method returns its only child unchanged when it has one (placeholders aside): a
 # reduction of one of them by one symbol needs no call (parser/fast.py skips it).
@@ -77,7 +80,7 @@ class AstBuilder(Transformer):
     # The hot path of the parser: one call per reduction, so plain loops and dict look-ups.
     def _start(self, x: Any) -> _Pos | None:
         if type(x) is Token:
-            return (x.line, x.column)
+            return (x.line or 1, x.column or 1)
         ext = self._extent.get(id(x))
         if ext is not None:
             return ext[0]
@@ -85,13 +88,13 @@ class AstBuilder(Transformer):
 
     def _end(self, x: Any) -> _Pos | None:
         if type(x) is Token:
-            return (x.end_line, x.end_column)
+            return (x.end_line or 1, x.end_column or 1)
         ext = self._extent.get(id(x))
         if ext is not None:
             return ext[1]
         return (x.span.end_line, x.span.end_column) if isinstance(x, ast.Node) else None
 
-    def _bounds(self, c: list) -> tuple[_Pos, _Pos]:
+    def _bounds(self, c: Children) -> tuple[_Pos, _Pos]:
         start = end = None
         for x in c:
             if x is not None and (start := self._start(x)) is not None:
@@ -103,16 +106,16 @@ class AstBuilder(Transformer):
             return (1, 1), (1, 2)
         return start, end
 
-    def _span(self, c: list) -> Span:
+    def _span(self, c: Children) -> Span:
         (line, col), (end_line, end_col) = self._bounds(c)
         return Span(self.filename, line, col, end_line, end_col)
 
-    def _depth(self, c: list) -> int:
+    def _depth(self, c: Children) -> int:
         """The height of the deepest child (tokens and placeholders: 0)."""
         get = self._height.get
         return max([get(id(x), 0) for x in c], default=0)
 
-    def _node(self, node: ast.Node, c: list, height: int | None = None) -> ast.Node:
+    def _node(self, node: ast.Node, c: Children, height: int | None = None) -> ast.Node:
         """Record `node`'s height (one more than its deepest child's) and refuse it past the limit."""
         h = height if height is not None else 1 + self._depth(c)
         if h > MAX_NESTING:
@@ -121,55 +124,55 @@ class AstBuilder(Transformer):
         self._alive.append(node)
         return node
 
-    def _part(self, value: Any, c: list) -> _Part:
+    def _part(self, value: Any, c: Children) -> _Part:
         part = _Part(value)
         self._extent[id(part)] = self._bounds(c)
         self._height[id(part)] = self._depth(c)
         self._alive.append(part)
         return part
 
-    def _wrap(self, inner: ast.Node, c: list) -> ast.Node:
+    def _wrap(self, inner: ast.Node, c: Children) -> ast.Node:
         """`(x)`: the inner node, whose extent as a child now includes the brackets."""
         self._extent[id(inner)] = self._bounds(c)
         self._alive.append(inner)
         return inner
 
     @staticmethod
-    def _values(c: list) -> list:
+    def _values(c: Children) -> list:
         """The children that carry meaning: nodes and parts, not punctuation or placeholders."""
         return [x for x in c if isinstance(x, (ast.Node, _Part))]
 
     # ------------------------------------------------------------ items
-    def start(self, c: list) -> Any:
-        items = tuple(x for x in c if isinstance(x, ast.Node))
+    def start(self, c: Children) -> Any:
+        items = tuple(x for x in c if isinstance(x, ast.Include | ast.UnitDecl | ast.BlockDef | ast.Let | ast.FuncDef))
         return ast.Module(self._span(c), self.filename, items)
 
-    def include(self, c: list) -> Any:
+    def include(self, c: Children) -> Any:
         return ast.Include(self._span(c), str(c[1])[1:-1])
 
-    def unit_decl(self, c: list) -> Any:
+    def unit_decl(self, c: Children) -> Any:
         return self._node(ast.UnitDecl(self._span(c), c[2]), c)
 
-    def params(self, c: list) -> Any:
+    def params(self, c: Children) -> Any:
         return self._part(tuple(x for x in c if isinstance(x, ast.Param)), c)
 
-    def param(self, c: list) -> Any:
+    def param(self, c: Children) -> Any:
         return self._node(ast.Param(self._span(c), str(c[0]), c[2]), c)
 
-    def expr_body(self, c: list) -> Any:
+    def expr_body(self, c: Children) -> Any:
         chain = c[1]
         return self._part(((ast.ChainStmt(chain.span, chain),), True), c)
 
-    def stmt_body(self, c: list) -> Any:
+    def stmt_body(self, c: Children) -> Any:
         return self._part((tuple(x for x in c if isinstance(x, ast.Node)), False), c)
 
-    def block_def(self, c: list) -> Any:
+    def block_def(self, c: Children) -> Any:
         _, name, params, _, input_name, body = c
         (stmts, single) = body.value
         return self._node(ast.BlockDef(self._span(c), str(name), params.value if params else (), stmts, False,
                                        None, single, str(input_name) if input_name else None), c)
 
-    def network_def(self, c: list) -> Any:
+    def network_def(self, c: Children) -> Any:
         _, name, params, _, dims, body = c
         (stmts, single) = body.value
         span = self._span(c)
@@ -179,34 +182,38 @@ class AstBuilder(Transformer):
                                        single), c)
 
     # ------------------------------------------------------------ statements
-    def let_stmt(self, c: list) -> Any:
+    def let_stmt(self, c: Children) -> Any:
         return self._node(ast.Let(self._span(c), str(c[1]), c[3]), c)
 
-    def chain_stmt(self, c: list) -> Any:
+    def def_stmt(self, c: Children) -> Any:
+        _, name, params, _, body = c
+        return self._node(ast.FuncDef(self._span(c), str(name), params.value, body), c)
+
+    def chain_stmt(self, c: Children) -> Any:
         return self._node(ast.ChainStmt(self._span(c), c[0]), c)
 
-    def output_stmt(self, c: list) -> Any:
+    def output_stmt(self, c: Children) -> Any:
         return self._node(ast.Output(self._span(c), tuple(x for x in c if isinstance(x, ast.OutputItem))), c)
 
-    def output_item(self, c: list) -> Any:
+    def output_item(self, c: Children) -> Any:
         return self._node(ast.OutputItem(self._span(c), str(c[0]), c[2]), c)
 
-    def if_stmt(self, c: list) -> Any:
+    def if_stmt(self, c: Children) -> Any:
         otherwise = c[-1].value if isinstance(c[-1], _Part) else ()
-        then = tuple(x for x in c[2:] if isinstance(x, ast.Node))
+        then = tuple(x for x in c[2:] if isinstance(x, ast.Stmt))
         return self._node(ast.If(self._span(c), c[1], then, otherwise), c)
 
-    def else_block(self, c: list) -> Any:
+    def else_block(self, c: Children) -> Any:
         return self._part(tuple(x for x in c if isinstance(x, ast.Node)), c)
 
     # ------------------------------------------------------------ layer expressions
-    def seq(self, c: list) -> Any:
+    def seq(self, c: Children) -> Any:
         return c[0] if len(c) == 1 else self._seq(self._values(c), c)
 
-    def rseq(self, c: list) -> Any:
+    def rseq(self, c: Children) -> Any:
         return c[0] if len(c) == 1 else self._seq(self._values(c)[::-1], c)  # `a <- b` means b feeds a
 
-    def _seq(self, parts: list, c: list) -> Any:
+    def _seq(self, parts: list, c: Children) -> Any:
         if len(parts) == 1:
             return parts[0]
         items: list = []
@@ -215,7 +222,7 @@ class AstBuilder(Transformer):
         height = 1 + self._depth(items)
         return self._node(ast.Seq(self._span(c), tuple(items)), c, height)
 
-    def alt(self, c: list) -> Any:
+    def alt(self, c: Children) -> Any:
         if len(c) == 1:
             return c[0]
         branches = self._values(c)
@@ -223,78 +230,78 @@ class AstBuilder(Transformer):
             return branches[0]
         return self._node(ast.Merge(self._span(c), "concat", tuple(branches), ()), c)
 
-    def repeat(self, c: list) -> Any:
+    def repeat(self, c: Children) -> Any:
         return self._node(ast.Repeat(self._span(c), c[0], c[2]), c)
 
-    def named(self, c: list) -> Any:
+    def named(self, c: Children) -> Any:
         return self._node(ast.Named(self._span(c), c[0], str(c[2])), c)
 
-    def unit_layer(self, c: list) -> Any:
+    def unit_layer(self, c: Children) -> Any:
         dims, _, channels, _, stride, *attrs = c
         span = self._span(c)
         return self._node(ast.UnitLayer(span, _dims(dims, span), channels, stride, tuple(attrs)), c)
 
-    def name_layer(self, c: list) -> Any:
+    def name_layer(self, c: Children) -> Any:
         name, _, channels, _, stride, *attrs = c
         node = ast.NameLayer(self._span(c), str(name), channels, stride, tuple(attrs))
         return self._node(node, c, 1 if channels is None and stride is None and not attrs else None)
 
-    def call_layer(self, c: list) -> Any:
+    def call_layer(self, c: Children) -> Any:
         name, _, args, _, *attrs = c
         return self._node(ast.CallLayer(self._span(c), str(name), args.value if args else (), tuple(attrs)), c)
 
-    def merge(self, c: list) -> Any:
+    def merge(self, c: Children) -> Any:
         kind, _, body, _, *attrs = c
         flat = isinstance(body, ast.Merge) and not body.attrs and body.kind == "concat"
         branches = body.branches if flat else (body,)
         return self._node(ast.Merge(self._span(c), "concat" if str(kind) == "inception" else str(kind),
                                     tuple(branches), tuple(attrs)), c)
 
-    def merge_for(self, c: list) -> Any:
+    def merge_for(self, c: Children) -> Any:
         kind, _, body, _, var, _, iterable, _, *attrs = c
         return self._node(ast.MergeFor(self._span(c), "concat" if str(kind) == "inception" else str(kind),
                                        body, str(var), iterable, tuple(attrs)), c)
 
-    def combinator(self, c: list) -> Any:
+    def combinator(self, c: Children) -> Any:
         kind, _, body, _, second, _, *attrs = c
         return self._node(ast.Combinator(self._span(c), str(kind), body, second, tuple(attrs)), c)
 
-    def group(self, c: list) -> Any:
+    def group(self, c: Children) -> Any:
         # `(a | b)`: the concat spans its parentheses, so an error's caret covers the whole group.
         inner = c[1]
         if isinstance(inner, ast.Merge) and not inner.attrs:
             return self._node(ast.Merge(self._span(c), inner.kind, inner.branches, inner.attrs), c)
         return self._wrap(inner, c)
 
-    def cond_layer(self, c: list) -> Any:
+    def cond_layer(self, c: Children) -> Any:
         return self._node(ast.CondLayer(self._span(c), c[1], c[3], c[5]), c)
 
-    def for_layer(self, c: list) -> Any:
+    def for_layer(self, c: Children) -> Any:
         return self._node(ast.ForLayer(self._span(c), c[1], str(c[3]), c[5]), c)
 
-    def attr_value(self, c: list) -> Any:
+    def attr_value(self, c: Children) -> Any:
         return self._node(ast.Attr(self._span(c), str(c[0]), c[2]), c)
 
-    def attr_flag(self, c: list) -> Any:
+    def attr_flag(self, c: Children) -> Any:
         return ast.Attr(self._span(c), str(c[0]), None)
 
-    def args(self, c: list) -> Any:
+    def args(self, c: Children) -> Any:
         return self._part(tuple(x for x in c if isinstance(x, ast.Arg)), c)
 
-    def pos_arg(self, c: list) -> Any:
+    def pos_arg(self, c: Children) -> Any:
         return self._node(ast.Arg(self._span(c), None, c[0]), c)
 
-    def kw_arg(self, c: list) -> Any:
+    def kw_arg(self, c: Children) -> Any:
         return self._node(ast.Arg(self._span(c), str(c[0]), c[2]), c)
 
     # ------------------------------------------------------------ value expressions
-    def atom(self, c: list) -> Any:  # `(expr)`
+    def atom(self, c: Children) -> Any:  # `(expr)`
         return self._wrap(c[1], c)
 
-    def ternary(self, c: list) -> Any:
+    def ternary(self, c: Children) -> Any:
         return self._node(ast.Ternary(self._span(c), c[0], c[2], c[4]), c)
 
-    def _boolop(self, op: str, c: list) -> Any:
+    def _boolop(self, op: str, c: Children) -> Any:
         if len(c) == 1:
             return c[0]
         operands = self._values(c)
@@ -302,24 +309,24 @@ class AstBuilder(Transformer):
             return operands[0]
         return self._node(ast.BoolOp(self._span(c), op, tuple(operands)), c)
 
-    def or_(self, c: list) -> Any:
+    def or_(self, c: Children) -> Any:
         return self._boolop("or", c)
 
-    def and_(self, c: list) -> Any:
+    def and_(self, c: Children) -> Any:
         return self._boolop("and", c)
 
-    def not_(self, c: list) -> Any:
+    def not_(self, c: Children) -> Any:
         return self._node(ast.Unary(self._span(c), "not", c[1]), c)
 
-    def compare(self, c: list) -> Any:
+    def compare(self, c: Children) -> Any:
         return self._node(ast.BinOp(self._span(c), c[1], c[0], c[2]), c)
 
-    def cmp_op(self, c: list) -> Any:
+    def cmp_op(self, c: Children) -> Any:
         return str(c[0])
 
     add_op = mul_op = cmp_op
 
-    def binop(self, c: list) -> Any:
+    def binop(self, c: Children) -> Any:
         left = c[0]
         if len(c) == 1:
             return left
@@ -328,19 +335,19 @@ class AstBuilder(Transformer):
             left = self._node(ast.BinOp(span, str(op), left, right), [left, right])
         return left
 
-    def neg(self, c: list) -> Any:
+    def neg(self, c: Children) -> Any:
         return self._node(ast.Unary(self._span(c), "-", c[1]), c)
 
-    def power(self, c: list) -> Any:
+    def power(self, c: Children) -> Any:
         if c[1] is None:
             return c[0]
         return self._node(ast.BinOp(self._span(c), "**", c[0], c[2]), c)
 
-    def int(self, c: list) -> Any:
+    def int(self, c: Children) -> Any:
         span = self._span(c)
         return ast.Const(span, _int_literal(str(c[0]), span))
 
-    def float(self, c: list) -> Any:
+    def float(self, c: Children) -> Any:
         span = self._span(c)
         value = float(c[0])
         if not math.isfinite(value):
@@ -348,32 +355,40 @@ class AstBuilder(Transformer):
             raise error(f"the number {text} is too large", span, help="numbers must be finite 64-bit floats")
         return ast.Const(span, value)
 
-    def string(self, c: list) -> Any:
+    def string(self, c: Children) -> Any:
         return ast.Const(self._span(c), str(c[0])[1:-1])
 
-    def true(self, c: list) -> Any:
+    def true(self, c: Children) -> Any:
         return ast.Const(self._span(c), True)
 
-    def false(self, c: list) -> Any:
+    def false(self, c: Children) -> Any:
         return ast.Const(self._span(c), False)
 
-    def var(self, c: list) -> Any:
+    def var(self, c: Children) -> Any:
         return ast.Var(self._span(c), str(c[0]))
 
-    def list(self, c: list) -> Any:
-        return self._node(ast.ListExpr(self._span(c), tuple(x for x in c if isinstance(x, ast.Node))), c)
+    def list(self, c: Children) -> Any:
+        return self._node(ast.ListExpr(self._span(c), tuple(x for x in c if isinstance(x, ast.Expr))), c)
 
-    def dict(self, c: list) -> Any:
+    def comprehension(self, c: Children) -> Any:
+        # "[" item "for" loop_vars "in" iterable ["if" cond] "]"; the absent `if` is two placeholders
+        _, item, _, names, _, iterable, _, cond, _ = c
+        return self._node(ast.Comprehension(self._span(c), item, names.value, iterable, cond), c)
+
+    def loop_vars(self, c: Children) -> Any:
+        return self._part(tuple(str(x) for x in c if type(x) is Token and x.type == "NAME"), c)
+
+    def dict(self, c: Children) -> Any:
         pairs = tuple(x.value for x in c if isinstance(x, _Part))
         return self._node(ast.DictExpr(self._span(c), pairs), c)
 
-    def pair(self, c: list) -> Any:
+    def pair(self, c: Children) -> Any:
         return self._part((c[0], c[2]), c)
 
-    def index(self, c: list) -> Any:
+    def index(self, c: Children) -> Any:
         return self._node(ast.Index(self._span(c), c[0], c[2]), c)
 
-    def call(self, c: list) -> Any:
+    def call(self, c: Children) -> Any:
         args = c[2]
         return self._node(ast.Call(self._span(c), str(c[0]), args.value if args else ()), c)
 

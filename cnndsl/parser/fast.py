@@ -144,7 +144,9 @@ class FastParser:
         return state
 
     def _state(self, state_stack: list, value_stack: list, start: str) -> ParserState:
-        return ParserState(ParseConf(self.table, self.callbacks, start), None, state_stack, value_stack)
+        # no lexer thread: the state is only read, by Lark's error reporting
+        return ParserState(ParseConf(self.table, self.callbacks, start), None, state_stack,  # type: ignore[arg-type]
+                           value_stack)
 
     def _lex(self, text: str, state_stack: list, start: str) -> Iterator[Token]:
         lexers, end = self.lexers, len(text)
