@@ -116,7 +116,32 @@ def test_outputs_equal_with_torchvision_weights(name):
         ours = to_module(cnndsl.analyze(ARCHS / f"{name}.arch", input=size))
     ours = load_torchvision(ours.to_empty(device="cpu"), theirs).eval()
     x = torch.randn(2, *size)
-    with torch.no_grad():
-        expected = theirs(x)
-        torch.testing.assert_close(ours(x), expected, atol=1e-5, rtol=1.3e-6)
+    got, our_layers = _layer_outputs(ours, x)
+    expected, their_layers = _layer_outputs(theirs, x)
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1.3e-6)
     assert expected.std() > 1e-3  # the outputs differ from class to class: not a vacuous comparison
+    # Layer by layer too: random weights can saturate a gate (a hard-sigmoid of 0) and hide a
+    # wrong layer before it from the logits.
+    assert len(our_layers) == len(their_layers)
+    for k, (a, b) in enumerate(zip(our_layers, their_layers)):
+        torch.testing.assert_close(a, _channels_first(b, a.shape), atol=1e-4, rtol=1e-4, msg=lambda m: f"layer {k}: {m}")
+
+
+def _layer_outputs(model: torch.nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """The model's output and, in the order they run, the outputs of its layers with weights (a
+    layer scale aside: torchvision's ConvNeXt block holds its own)."""
+    outs: list[torch.Tensor] = []
+    layers = [m for m in model.modules() if not any(True for _ in m.children())
+              and any(True for _ in m.parameters(recurse=False)) and type(m).__name__ != "LayerScale"]
+    handles = [m.register_forward_hook(lambda m, args, out: outs.append(out.detach().clone())) for m in layers]
+    try:
+        with torch.no_grad():
+            return model(x), outs
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def _channels_first(t: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+    """ConvNeXt's block runs its LayerNorm and linear layers on a channels-last map."""
+    return t.permute(0, 3, 1, 2) if t.shape != shape and t.dim() == 4 else t
