@@ -10,6 +10,7 @@ cores, and each family's smaller variants already run every kind of block.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 import torch
 import torchvision.models as tvm
+from torchvision.models import regnet
 from torch.utils.flop_counter import FlopCounterMode
 
 import cnndsl
@@ -55,8 +57,26 @@ def _builder(name: str):
 
 def _meta_model(name: str) -> torch.nn.Module:
     # Only shapes and counts matter here: the meta device allocates no weights.
-    with torch.device("meta"):
+    with _meta_device():
         return _builder(name)()
+
+
+@contextlib.contextmanager
+def _meta_device():
+    """torchvision's RegNet computes its stage widths with torch tensors while it is built: that
+    arithmetic runs on the CPU, the model's tensors on the meta device."""
+    compute = regnet.BlockParams.from_init_params.__func__  # type: ignore[attr-defined]
+
+    def on_cpu(cls, *args, **kwargs):
+        with torch.device("cpu"):
+            return compute(cls, *args, **kwargs)
+
+    regnet.BlockParams.from_init_params = classmethod(on_cpu)  # type: ignore[method-assign, assignment]
+    try:
+        with torch.device("meta"):
+            yield
+    finally:
+        regnet.BlockParams.from_init_params = classmethod(compute)  # type: ignore[method-assign, assignment]
 
 
 @functools.cache
