@@ -120,12 +120,14 @@ class Named(Node):
 
 @dataclass(frozen=True)
 class UnitLayer(Node):
-    """`3x3:64/2`: the file's conv unit with a kernel, filters and a stride."""
+    """`3x3:64/2`: the file's conv unit with a kernel, filters and a stride; `(k)x(k):64` writes
+    the kernel as expressions (`kernel_exprs`, and `kernel` is empty)."""
 
     kernel: tuple[int, ...]
     channels: Expr | None
     stride: Expr | None
     attrs: tuple[Attr, ...]
+    kernel_exprs: tuple[Expr, ...] = ()
 
 
 @dataclass(frozen=True)

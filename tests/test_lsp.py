@@ -162,3 +162,30 @@ def test_completion_symbols_inlay_hints_and_formatting(tmp_path):
         assert edits[0].new_text.splitlines()[4] == "  x -> gap -> fc:k"
         assert edits[0].new_text.splitlines()[2] == "  conv(16, bias=false) -> bn -> basic(16)"
     session(body)
+
+
+def test_a_def_is_a_symbol_with_completion_and_definitions(tmp_path):
+    path = tmp_path / "d.arch"
+    text = ('include "modern.arch"\ndef half(c, at_least=8) = max(at_least, c // 2)\n'
+            "network n : 3x32x32 = 3x3:(half(64)) -> (3)x(3):(make_divisible(20))\n")
+    path.write_text(text)
+
+    async def body(client: Client) -> None:
+        uri = client.open(path)
+        assert await client.diagnostics(uri, 1) == ()
+        symbols = await client.text_document_document_symbol_async(
+            t.DocumentSymbolParams(t.TextDocumentIdentifier(uri)))
+        assert [(s.name, s.kind) for s in symbols][1] == ("half", t.SymbolKind.Function)
+        assert symbols[1].detail == "def half(c, at_least=...)" and [c.name for c in symbols[1].children] == [
+            "c", "at_least"]
+        found = await client.text_document_completion_async(t.CompletionParams(
+            t.TextDocumentIdentifier(uri), t.Position(2, 0)))
+        assert {"half", "make_divisible"} <= {item.label for item in found.items}
+        inside = await client.text_document_completion_async(t.CompletionParams(
+            t.TextDocumentIdentifier(uri), t.Position(2, text.splitlines()[2].index("half(") + 5)))
+        assert {item.label for item in inside.items} == {"c=", "at_least="}
+        here = await client.text_document_definition_async(t.DefinitionParams(
+            t.TextDocumentIdentifier(uri), t.Position(2, text.splitlines()[2].index("make_divisible") + 2)))
+        assert Path(to_fs_path(here.uri)) == STD / "modern.arch"
+        assert (STD / "modern.arch").read_text().splitlines()[here.range.start.line].startswith("def make_divisible(")
+    session(body)

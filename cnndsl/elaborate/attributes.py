@@ -4,7 +4,7 @@ each reported at the text that wrote it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
@@ -37,6 +37,19 @@ class Written:
 
     def span(self, key: str) -> Span:
         return self.spans.get(key, self.at)
+
+
+def bare_words(opdef: OpDef, key: str) -> tuple[str, ...]:
+    """The words an attribute typed `Literal["batch", "row"]` takes: written bare (`mode=row`), as
+    the row declares them, so a new op's enumerated attribute needs nothing outside its row."""
+    info = opdef.attrs.model_fields.get(key)
+    return _literal_words(info.annotation) if info is not None else ()
+
+
+def _literal_words(annotation: Any) -> tuple[str, ...]:
+    if get_origin(annotation) is Literal:
+        return tuple(a for a in get_args(annotation) if isinstance(a, str))
+    return tuple(w for member in get_args(annotation) for w in _literal_words(member))  # `Literal[...] | None`
 
 
 def validate(opdef: OpDef, written: Written, blocks: set[str]) -> Attrs:

@@ -3,7 +3,6 @@ input (or a shortcut made from it) concatenated or added."""
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from .. import ast
 from ..diagnostics import error
@@ -11,14 +10,17 @@ from ..ir import Frame
 from ..ops import OPS, OpError, fmt
 from ..ops.paths import LinearDecay
 from . import layers
-from .attributes import Written
+from .attributes import Written, bare_words
 from .context import Context
 from .nodes import add_op, make_op, op_error
 from .resolve import WORDS
 from .values import Env, show
 
 SHORTCUTS = WORDS["shortcut"]
-RESIDUAL_ATTRS = ("shortcut", "survive")
+RESIDUAL_ATTRS = ("shortcut", "survive", "droppath_mode", "droppath_scale", "shortcut_first")
+_HELP = ("`residual` takes `shortcut` (" + " | ".join(SHORTCUTS) + "), `survive` (a probability or "
+         "linear_decay(p_L)) with `droppath_mode` (batch | row) and `droppath_scale` (eval | train), "
+         "and the flag `shortcut_first`")
 
 
 def combinator(ctx: Context, e: ast.Combinator, env: Env, x: str, start: bool) -> str:
@@ -31,32 +33,36 @@ def combinator(ctx: Context, e: ast.Combinator, env: Env, x: str, start: bool) -
         return residual(ctx, e, env, x)
 
 
-def residual_attrs(ctx: Context, e: ast.Combinator, env: Env) -> tuple[str, Any]:
-    """`shortcut=` (auto | identity | proj | pad) and `survive=` (stochastic depth)."""
-    mode, survive = "auto", 1.0
+def residual_attrs(ctx: Context, e: ast.Combinator, env: Env) -> tuple[str, Written, bool]:
+    """`shortcut=` (auto | identity | proj | pad); `survive=` with `droppath_mode=` and
+    `droppath_scale=` (the stochastic depth on the branch, written as its droppath's `survive`,
+    `mode` and `scale`); the flag `shortcut_first`."""
+    mode, droppath, first = "auto", Written(e.span, {"survive": 1.0}), False
     for attr in e.attrs:
-        if attr.name not in RESIDUAL_ATTRS or attr.value is None:
-            raise error("`residual` has two attributes: `shortcut` (" + " | ".join(SHORTCUTS)
-                        + ") and `survive` (a probability or linear_decay(p_L))", attr.span)
-        if attr.name == "shortcut":
+        if attr.name not in RESIDUAL_ATTRS or (attr.value is None) != (attr.name == "shortcut_first"):
+            raise error(_HELP, attr.span)
+        if attr.value is None:
+            first = True
+        elif attr.name == "shortcut":
             mode = word(ctx, attr.value, env, SHORTCUTS)
         else:
-            survive = ctx.ev.eval(attr.value, env)
-    return mode, survive
+            key = attr.name.removeprefix("droppath_")
+            words = bare_words(OPS["droppath"], key)
+            droppath.put(key, word(ctx, attr.value, env, words) if words else ctx.ev.eval(attr.value, env), attr.span)
+    return mode, droppath, first
 
 
 def residual(ctx: Context, e: ast.Combinator, env: Env, x: str) -> str:
-    mode, survive = residual_attrs(ctx, e, env)
+    mode, droppath, shortcut_first = residual_attrs(ctx, e, env)
     g = ctx.graph
+    body_start = len(g)
     body = layers.elab(ctx, e.body, env, x)
-    if survive not in (1, LinearDecay(1.0)):  # stochastic depth on the residual branch
-        body = make_op(ctx, OPS["droppath"], Written(e.span, {"survive": survive}), [body], e.span)
-    if e.second is not None:
-        shortcut = layers.elab(ctx, e.second, env, x)
-    elif mode == "identity" or (mode == "auto" and g[body].shape == g[x].shape):
-        shortcut = x
-    else:
-        shortcut = projection(ctx, mode, x, g[body].shape, e)
+    if droppath.values["survive"] not in (1, LinearDecay(1.0)):  # stochastic depth on the residual branch
+        body = make_op(ctx, OPS["droppath"], droppath, [body], e.span)
+    shortcut_start = len(g)
+    shortcut = _shortcut(ctx, e, env, x, mode, body)
+    if shortcut_first:
+        g.run_first(body_start, shortcut_start)
     if g[body].shape != g[shortcut].shape:
         raise op_error(ctx, OpError(
             "residual add needs equal shapes",
@@ -65,6 +71,17 @@ def residual(ctx: Context, e: ast.Combinator, env: Env, x: str) -> str:
             help="let the shortcut project (`shortcut=proj`, the default when shapes differ) or keep the shape"
             if mode == "identity" else None), e.span)
     return add_op(ctx, OPS["add"], OPS["add"].attrs(), [body, shortcut], e.span)
+
+
+def _shortcut(ctx: Context, e: ast.Combinator, env: Env, x: str, mode: str, body: str) -> str:
+    g = ctx.graph
+    if e.second is not None:
+        shortcut = layers.elab(ctx, e.second, env, x)
+    elif mode == "identity" or (mode == "auto" and g[body].shape == g[x].shape):
+        shortcut = x
+    else:
+        shortcut = projection(ctx, mode, x, g[body].shape, e)
+    return shortcut
 
 
 def projection(ctx: Context, mode: str, x: str, out: tuple[int, ...], e: ast.Combinator) -> str:

@@ -16,9 +16,13 @@ from .values import Env
 
 def read_literal(ctx: Context, e: ast.UnitLayer, env: Env) -> Written:
     """The kernel, filters, stride and attributes a conv literal writes, evaluated in its scope."""
-    if len(e.kernel) != 2:
+    if e.kernel_exprs:  # `(k)x(k)`: each side a positive integer
+        kernel = tuple(ctx.ev.eval_int(x, env, "a kernel size", 1) for x in e.kernel_exprs)
+    elif len(e.kernel) != 2:
         raise error(f"`{'x'.join(map(str, e.kernel))}` is not a kernel size; write KxK, e.g. 3x3", e.span)
-    out = Written(e.span, {"k": e.kernel})
+    else:
+        kernel = e.kernel
+    out = Written(e.span, {"k": kernel})
     if e.channels is not None:
         out.put("out", ctx.ev.eval(e.channels, env))
     if e.stride is not None:

@@ -10,7 +10,7 @@ from ..ir import Node
 from ..ops import OPS, TAKES_VECTOR, Attrs, OpDef, OpError, fmt, layer_names, lookup
 from ..ops.base import NeedsMap
 from ..source import Span
-from .attributes import Written, validate
+from .attributes import Written, bare_words, validate
 from .context import MAX_NODES, Context, too_big
 from .values import Env
 
@@ -54,13 +54,21 @@ def read_layer(ctx: Context, opdef: OpDef, e: OpLayer, env: Env) -> Written:
         raise error(f"`{opdef.name}` takes at most {len(positional)} positional argument(s)", e.span,
                     details=[f"in order: {', '.join(positional) or 'none'}"])
     for field_name, a in zip(positional, pos_args):
-        out.put(field_name, ctx.ev.eval(a.value, env))
+        out.put(field_name, _value(ctx, opdef, field_name, a.value, env))
     for a in args:
         if a.name is not None:
-            out.put(a.name, ctx.ev.eval(a.value, env))
+            out.put(a.name, _value(ctx, opdef, a.name, a.value, env))
     for attr in e.attrs:
-        out.put(attr.name, attr_value(ctx, attr, env), attr.span)
+        value = True if attr.value is None else _value(ctx, opdef, attr.name, attr.value, env)
+        out.put(attr.name, value, attr.span)
     return out
+
+
+def _value(ctx: Context, opdef: OpDef, key: str, e: ast.Expr, env: Env) -> Any:
+    """A written value; a bare word of the attribute's words (`mode=row`) is that word."""
+    if isinstance(e, ast.Var) and e.name in bare_words(opdef, key):
+        return e.name
+    return ctx.ev.eval(e, env)
 
 
 def make_op(ctx: Context, opdef: OpDef, written: Written, inputs: list[str], span: Span) -> str:

@@ -10,10 +10,12 @@ from collections.abc import Callable, Iterator
 from .. import ast
 from ..diagnostics import Diagnostic, did_you_mean
 from ..ops import layer_names, lookup
+from .attributes import bare_words
 from .program import Program
 from .values import BUILTINS
 
-WORDS = {"shortcut": ("auto", "identity", "proj", "pad")}  # attributes that take bare words
+WORDS = {"shortcut": ("auto", "identity", "proj", "pad"),  # residual attributes that take bare words
+         "droppath_mode": ("batch", "row"), "droppath_scale": ("eval", "train")}
 MAX_SUGGESTIONS = 20  # unknown names that get a `did you mean`
 
 
@@ -85,6 +87,8 @@ class _Walker:
         for attr in getattr(node, "attrs", ()):
             if isinstance(attr.value, ast.Var) and attr.value.name in WORDS.get(attr.name, ()):
                 self.words.add(id(attr.value))
+        if isinstance(node, (ast.NameLayer, ast.CallLayer)) and not self._known(node.name):
+            self._op_words(node)
         if isinstance(node, ast.Var) and not self._known(node.name) and id(node) not in self.words \
                 and lookup(node.name) is None:  # an op is a value too: `act=relu`
             self._unknown(f"unknown name `{node.name}`", node, lambda: self.scope)
@@ -95,6 +99,20 @@ class _Walker:
         elif (isinstance(node, (ast.NameLayer, ast.CallLayer)) and not self._known(node.name)
               and lookup(node.name) is None):
             self._unknown(f"unknown layer or block `{node.name}`", node, lambda: layer_names(node.name) | self.scope)
+
+    def _op_words(self, node: ast.NameLayer | ast.CallLayer) -> None:
+        """Bare words an op's enumerated attributes take (`droppath(0.9, mode=row)`) are no names."""
+        found = lookup(node.name)
+        if found is None:
+            return
+        opdef = found[0]
+        args = node.args if isinstance(node, ast.CallLayer) else ()
+        keyed = list(zip(opdef.positional, [a.value for a in args if a.name is None]))
+        keyed += [(a.name, a.value) for a in args if a.name is not None]
+        keyed += [(a.name, a.value) for a in node.attrs if a.value is not None]
+        for key, value in keyed:
+            if isinstance(value, ast.Var) and value.name in bare_words(opdef, key):
+                self.words.add(id(value))
 
     def _unknown(self, message: str, node: ast.Var | ast.Call | ast.NameLayer | ast.CallLayer,
                  candidates: Callable[[], set[str]]) -> None:

@@ -123,6 +123,14 @@ class Graph:
         del self._nodes[node_id], self._users[node_id]
         self._nx = None
 
+    def run_first(self, body: int, shortcut: int) -> None:
+        """The nodes made since the `shortcut`-th (a residual's shortcut, the newest) move before
+        the ones made from the `body`-th to it (its body): `residual<...> shortcut_first` builds
+        the body first, since a projection needs its shape, and runs the shortcut first. The
+        shortcut reads nothing the body made, so creation order stays topological."""
+        ids = list(self._nodes)
+        self._nodes = {i: self._nodes[i] for i in ids[:body] + ids[shortcut:] + ids[body:shortcut]}
+
     def __getitem__(self, node_id: str) -> Node:
         return self._nodes[node_id]
 

@@ -16,7 +16,7 @@ IMPORTS = {("torch", None), ("torch", "nn"), ("typing", "List")}
 BASES = {"nn.Module", "nn.Sequential", "nn.LayerNorm"}
 # Everything a generated method body may call besides the classes the file defines.
 CALLS = {"super", "range", "len", "int", "float", "tuple", "list", "torch.cat", "torch.stack", "torch.rand",
-         "torch.randint", "torch.tensor", "torch.ones", "torch.zeros", "nn.functional.pad",
+         "torch.randint", "torch.tensor", "torch.ones", "torch.zeros", "torch.empty", "nn.functional.pad",
          "nn.functional.one_hot", "nn.Parameter", "torch.transpose", "torch.full",
          "nn.functional.layer_norm"}
 FORBIDDEN_NAMES = {"eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "globals", "locals",
@@ -104,4 +104,6 @@ def _allowed_call(func: ast.expr, classes: set[str]) -> bool:
     return func.attr in METHODS  # a tensor method: x.index_select(...), keep.to(...)
 
 
-METHODS = {"index_select", "to", "view", "mean", "sum", "any", "float", "size", "contiguous", "permute"}
+# bernoulli_ and div_: DropPath(scale="train") draws as torchvision's stochastic_depth does
+METHODS = {"index_select", "to", "view", "mean", "sum", "any", "float", "size", "contiguous", "permute",
+           "bernoulli_", "div_"}

@@ -41,27 +41,33 @@ class PadShortcut(nn.Module):
 
 
 class DropPath(nn.Module):
-    """Stochastic depth (Huang et al. 2016). Training: keep the input with probability `survive`,
-    once per mini-batch (mode "batch", as in the paper) or per sample ("row"), else zeros.
-    Evaluation: the input times `survive`, its expected value, so the full network runs.
-    `rank` is the number of dimensions of one sample (3 for a CxHxW map)."""
+    """Stochastic depth. Training: keep the input with probability `survive`, once per mini-batch
+    (mode "batch", as in Huang et al. 2016) or per sample ("row"), else zeros. `scale` says where
+    the expectation is kept: "eval" (the paper) multiplies by `survive` at evaluation, so the full
+    network runs; "train" (torchvision's StochasticDepth, with its very draws) divides a kept input
+    by `survive` in training and passes the input on at evaluation. `rank` is the number of
+    dimensions of one sample (3 for a CxHxW map)."""
 
     shape: list[int]
 
-    def __init__(self, survive: float, mode: str = "batch", rank: int = 3):
+    def __init__(self, survive: float, mode: str = "batch", rank: int = 3, scale: str = "eval"):
         super().__init__()
-        self.survive, self.mode = survive, mode
+        self.survive, self.mode, self.rank, self.scale_at_eval = survive, mode, rank, scale == "eval"
         self.shape = [-1] + [1] * rank if mode == "row" else [1] * 0  # how one draw broadcasts
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training:
-            return x * self.survive
+            return x * self.survive if self.scale_at_eval else x
+        if not self.scale_at_eval:  # torchvision.ops.stochastic_depth, draw for draw
+            size = [x.shape[0] if self.mode == "row" else 1] + [1] * self.rank
+            noise = torch.empty(size, dtype=x.dtype, device=x.device).bernoulli_(self.survive)
+            return x * noise.div_(self.survive)
         draws = x.shape[:1] if self.mode == "row" else x.shape[:0]
         keep = torch.rand(draws, device=x.device) < self.survive
         return x * keep.to(x.dtype).view(self.shape)
 
     def extra_repr(self) -> str:
-        return f"survive={self.survive:.4g}, mode={self.mode}"
+        return f"survive={self.survive:.4g}, mode={self.mode}, scale={'eval' if self.scale_at_eval else 'train'}"
 
 
 class Join(nn.Module):

@@ -38,6 +38,9 @@ class DropPathAttrs(Attrs):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, defer_build=True)
     survive: float | LinearDecay = 1.0  # probability that the path is kept in training
     mode: Literal["batch", "row"] = "batch"  # one draw per mini-batch (the paper) or per sample
+    # where the 1/p of the expectation goes: "eval" multiplies by p at test time (Huang et al. 2016),
+    # "train" divides the kept paths by p in training and is the identity at test time (torchvision)
+    scale: Literal["eval", "train"] = "eval"
     rule: str | None = None  # how `survive` was derived, e.g. "linear_decay(0.5), 3 of 54"
 
 
@@ -50,26 +53,29 @@ def _droppath_shape(a: DropPathAttrs, ins: list[Shape]) -> Shape:
 def _droppath_label(a: DropPathAttrs) -> str:
     if isinstance(a.survive, LinearDecay):
         return f"droppath {a.survive}"
-    return f"droppath p={a.survive:.4g}" + (f" ({a.rule})" if a.rule else "")
+    mode = "".join(f" {w}" for w, default in ((a.mode, "batch"), (a.scale, "eval")) if w != default)
+    return f"droppath p={a.survive:.4g}{mode}" + (f" ({a.rule})" if a.rule else "")
 
 
 def _droppath_lower(a: DropPathAttrs, ins: list[Shape]) -> Lowering:
     if isinstance(a.survive, LinearDecay):  # the elaborator resolves every rule; a graph edit may not
         raise OpError(f"droppath {a.survive} was never resolved to a probability")
-    return Lowering("DropPath", dict(survive=a.survive, mode=a.mode, rank=len(ins[0])), positional=1,
-                    defaults=dict(mode="batch", rank=3))
+    return Lowering("DropPath", dict(survive=a.survive, mode=a.mode, rank=len(ins[0]), scale=a.scale), positional=1,
+                    defaults=dict(mode="batch", rank=3, scale="eval"))
 
 
 # Stochastic depth (Huang et al. 2016): training keeps the path with probability `survive`
-# (else zeros); evaluation scales it by `survive`, its expected value. `residual<...> survive=p`
-# puts one on the residual branch before the add.
+# (else zeros); evaluation scales it by `survive`, its expected value. With `scale=train`
+# (torchvision's StochasticDepth) training divides a kept path by `survive` and evaluation passes
+# it on. `residual<...> survive=p` puts one on the residual branch before the add.
 DROPPATH = OpDef(
     name="droppath", category=Category.REG, attrs=DropPathAttrs, positional=("survive",),
     shape=_droppath_shape, label=_droppath_label, lower=_droppath_lower,
     noop=lambda a, ins: a.survive == 1,
     # training multiplies by a 0/1 draw (kept for backward): one per batch, or one per sample
     saved=lambda a, ins, out: (Saved("own", elements=1, per_sample=a.mode == "row"),),
-    view=lambda a, training: not training and a.survive == 1,  # evaluation returns x itself
+    # evaluation returns x itself when nothing scales it there
+    view=lambda a, training: not training and (a.survive == 1 or a.scale == "train"),
 )
 
 

@@ -44,11 +44,11 @@ TOKEN_NAMES = {
     "MORETHAN": "`>`", "COLON": "`:`", "SLASH": "`/`", "STAR": "`*`", "EQUAL": "`=`",
     "COMMA": "`,`", "MERGE": "a merge such as concat(...)", "COMBINATOR": "residual<...> or dense<...>",
     "PLUS": "`+`", "PERCENT": "`%`", "__ANON_1": "`//`",
-    "QMARK": "`?`", "MINUS": "`-`", "__ANON_0": "`**`",
+    "QMARK": "`?`", "ELSE": "`else`", "KERNEL_OPEN": "`(`", "KERNEL_X": "`x(`", "MINUS": "`-`", "__ANON_0": "`**`",
 }
 
 # A token that can begin a layer, met where `->` could have come: the arrow is missing.
-LAYER_STARTS = {"DIMS", "MERGE", "COMBINATOR", "LPAR"}
+LAYER_STARTS = {"DIMS", "MERGE", "COMBINATOR", "LPAR", "KERNEL_OPEN"}
 
 # What must follow these tokens, when something else did.
 MUST_FOLLOW = {

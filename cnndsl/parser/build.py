@@ -241,6 +241,10 @@ class AstBuilder(Transformer):
         span = self._span(c)
         return self._node(ast.UnitLayer(span, _dims(dims, span), channels, stride, tuple(attrs)), c)
 
+    def kernel_layer(self, c: Children) -> Any:
+        _, height, _, _, width, _, _, channels, _, stride, *attrs = c
+        return self._node(ast.UnitLayer(self._span(c), (), channels, stride, tuple(attrs), (height, width)), c)
+
     def name_layer(self, c: Children) -> Any:
         name, _, channels, _, stride, *attrs = c
         node = ast.NameLayer(self._span(c), str(name), channels, stride, tuple(attrs))

@@ -86,8 +86,8 @@ class NewlineFilter:
     @staticmethod
     def _track(tok: Token, prev: Token | None, stack: list[str]) -> None:
         t = tok.type
-        if t in ("LPAR", "LSQB"):
-            stack.append("(" if t == "LPAR" else "[")
+        if t in ("LPAR", "LSQB", "KERNEL_OPEN", "KERNEL_X"):
+            stack.append("[" if t == "LSQB" else "(")
         elif t == "LESSTHAN" and prev is not None and prev.type == "COMBINATOR":
             stack.append("<")
         elif t == "LBRACE":

@@ -36,19 +36,19 @@ STATEMENT_RULES = {"include", "unit_decl", "block_def", "network_def", "let_stmt
 STATEMENT_CONTINUATIONS = {"else_block"}
 BODY_EQUALS = {"expr_body", "unit_decl"}  # `block b(c) =`: a long line breaks after it
 ANY = None
-LAYER_LITERALS = {"unit_layer", "name_layer"}
+LAYER_LITERALS = {"unit_layer", "name_layer", "kernel_layer"}
 KEYWORD_EQUALS = {"param", "kw_arg", "attr_value"}
 CALLS = {"call_layer", "call", "params", "merge", "merge_for"}
 # No space after / before a token of this text in one of these rules (ANY: in every rule).
 TIGHT_AFTER: dict[str, set[str] | None] = {
-    "(": ANY, "[": ANY, "{": {"dict"}, "<": {"combinator"}, ":": LAYER_LITERALS, "/": LAYER_LITERALS,
+    "(": ANY, "x(": ANY, "[": ANY, "{": {"dict"}, "<": {"combinator"}, ":": LAYER_LITERALS, "/": LAYER_LITERALS,
     "*": {"repeat"}, "**": ANY, "-": {"neg"}, "=": KEYWORD_EQUALS,
 }
 TIGHT_BEFORE: dict[str, set[str] | None] = {
-    ")": ANY, "]": ANY, "}": {"dict"}, "<": {"combinator"}, ">": {"combinator"}, ",": ANY, ":": LAYER_LITERALS | {"pair"},
+    ")": ANY, "x(": {"kernel_layer"}, "]": ANY, "}": {"dict"}, "<": {"combinator"}, ">": {"combinator"}, ",": ANY, ":": LAYER_LITERALS | {"pair"},
     "/": LAYER_LITERALS, "*": {"repeat"}, "**": ANY, "=": KEYWORD_EQUALS, "(": CALLS, "[": {"index"},
 }
-CLOSERS = {"(": ")", "[": "]", "{": "}", "<": ">"}
+CLOSERS = {"(": ")", "x(": ")", "[": "]", "{": "}", "<": ">"}  # `x(`: the second of `(k)x(k)`
 # Arithmetic directly inside the parentheses of a layer literal reads as part of the literal:
 # `1x1:(4*k)`, `b(c)*(n-1)`; elsewhere binary operators are spaced: `16 * k`.
 ARITHMETIC = {"add_op", "mul_op"}
@@ -145,7 +145,7 @@ class _Out:
 
 
 def _is_opener(t: Lexeme) -> bool:
-    return t.text in "([{" or (t.text == "<" and t.rule == "combinator")
+    return t.text in ("(", "x(", "[", "{") or (t.text == "<" and t.rule == "combinator")
 
 
 def _is_closer(t: Lexeme) -> bool:
@@ -175,8 +175,8 @@ def render(tokens: list[Lexeme]) -> tuple[str, list[int]]:
         if _is_closer(tok) and literal:
             literal.pop()
         if _is_opener(tok):
-            literal.append(tok.text == "(" and prev is not None and prev.rule in LITERAL_PARTS
-                           and _tight(TIGHT_AFTER, prev))
+            literal.append(tok.rule == "kernel_layer" or (tok.text == "(" and prev is not None
+                                                          and prev.rule in LITERAL_PARTS and _tight(TIGHT_AFTER, prev)))
         offsets.append(width)
         parts.append(tok.text)
         width += len(tok.text)

@@ -28,7 +28,7 @@ from pygments.token import (
 
 from .syntax import keywords, lex_loosely, word_terminals
 
-DECLARATIONS = {"block", "network", "unit", "let"}
+DECLARATIONS = {"block", "network", "unit", "let", "def"}
 CONSTANTS = {"true", "false"}
 NAMESPACE = {"include"}
 PUNCTUATION = set("()[]{},:")
@@ -79,7 +79,7 @@ def _keyword(word: str) -> _TokenType:
 
 
 def _name(word: str, previous: str) -> _TokenType:
-    if previous in ("block", "network"):
+    if previous in ("block", "network", "def"):
         return Name.Function
     if _is_op(word):
         return Name.Builtin

@@ -168,11 +168,18 @@ def signature(scan_: Scan) -> tuple[list[tuple[str, str]], list[str]]:
 
 
 # ------------------------------------------------------------------ highlighting
+# Reserved words with a terminal of their own, so that they may start a line (ELSE swallows the
+# newlines before it, as the arrows do): the terminal's name is the word.
+LINE_KEYWORDS = ("ELSE",)
+
+
 @lru_cache(maxsize=1)
 def keywords() -> frozenset[str]:
     """The grammar's reserved words: its string terminals that read as names (`let`, `block`...)."""
-    return frozenset(t.pattern.value for t in _loose_lexer().terminals
-                     if isinstance(t.pattern, PatternStr) and t.pattern.value.isidentifier())
+    terminals = _loose_lexer().terminals
+    return frozenset([t.pattern.value for t in terminals
+                      if isinstance(t.pattern, PatternStr) and t.pattern.value.isidentifier()]
+                     + [t.name.lower() for t in terminals if t.name in LINE_KEYWORDS])
 
 
 @lru_cache(maxsize=1)

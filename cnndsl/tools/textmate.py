@@ -15,7 +15,7 @@ from typing import Any
 from .syntax import keywords, terminal_patterns, word_terminals
 
 SCOPE = "source.cnndsl"
-DECLARATIONS = ("block", "network", "unit", "let")
+DECLARATIONS = ("block", "network", "unit", "let", "def")
 
 
 def build() -> dict[str, Any]:
@@ -26,7 +26,7 @@ def build() -> dict[str, Any]:
     patterns = [
         {"name": "comment.line.number-sign.cnndsl", "match": terminals["COMMENT"]},
         {"name": "string.quoted.double.cnndsl", "match": terminals["STRING"]},
-        {"match": r"\b(block|network)\s+([A-Za-z_][A-Za-z0-9_]*)",
+        {"match": r"\b(block|network|def)\s+([A-Za-z_][A-Za-z0-9_]*)",
          "captures": {"1": {"name": "storage.type.cnndsl"}, "2": {"name": "entity.name.function.cnndsl"}}},
         {"name": "storage.type.cnndsl", "match": _words([w for w in words if w in DECLARATIONS])},
         {"name": "keyword.control.cnndsl", "match": _words(control)},

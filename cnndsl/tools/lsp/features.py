@@ -178,6 +178,9 @@ def definition(symbols: Symbols, lines: list[str], line: int, column: int) -> t.
     if word in symbols.blocks:
         path, defined = symbols.blocks[word]
         return t.Location(from_fs_path(str(path.resolve())), lsp_range(defined.span))
+    if word in symbols.defs:
+        path, fn = symbols.defs[word]
+        return t.Location(from_fs_path(str(path.resolve())), lsp_range(fn.span))
     if word in symbols.lets:
         return location(symbols.lets[word].span)
     return None
@@ -194,6 +197,11 @@ def document_symbols(module: ast.Module) -> list[t.DocumentSymbol]:
                                         detail=signature(item), children=children))
         elif isinstance(item, ast.Let):
             out.append(t.DocumentSymbol(item.name, t.SymbolKind.Constant, lsp_range(item.span), lsp_range(item.span)))
+        elif isinstance(item, ast.FuncDef):
+            params = [t.DocumentSymbol(p.name, t.SymbolKind.Variable, lsp_range(p.span), lsp_range(p.span))
+                      for p in item.params]
+            out.append(t.DocumentSymbol(item.name, t.SymbolKind.Function, lsp_range(item.span), lsp_range(item.span),
+                                        detail=signature(item), children=params))
         elif isinstance(item, ast.Include):
             out.append(t.DocumentSymbol(item.path, t.SymbolKind.File, lsp_range(item.span), lsp_range(item.span)))
     return out
@@ -217,6 +225,8 @@ def completions(symbols: Symbols, text: str, line: int, column: int, ops: dict[s
     if block is not None:
         items += [t.CompletionItem(name, kind=t.CompletionItemKind.Variable) for name in local_names(block)]
     items += [t.CompletionItem(name, kind=t.CompletionItemKind.Constant) for name in symbols.lets]
+    items += [t.CompletionItem(name, kind=t.CompletionItemKind.Function, detail=signature(fn))
+              for name, (_, fn) in symbols.defs.items()]
     items += [t.CompletionItem(word, kind=t.CompletionItemKind.Keyword) for word in sorted(words)]
     return items
 
@@ -224,4 +234,6 @@ def completions(symbols: Symbols, text: str, line: int, column: int, ops: dict[s
 def _params_of(symbols: Symbols, name: str, ops: dict[str, list[str]]) -> list[str] | None:
     if name in symbols.blocks:
         return [p.name for p in symbols.blocks[name][1].params]
+    if name in symbols.defs:
+        return [p.name for p in symbols.defs[name][1].params]
     return ops.get(name)

@@ -26,6 +26,7 @@ class Symbols:
     blocks: dict[str, tuple[Path, ast.BlockDef]] = field(default_factory=dict)
     includes: list[tuple[ast.Include, Path | None]] = field(default_factory=list)
     lets: dict[str, ast.Let] = field(default_factory=dict)
+    defs: dict[str, tuple[Path, ast.FuncDef]] = field(default_factory=dict)  # value functions
 
 
 def resolve_include(path: Path, name: str) -> Path | None:
@@ -72,6 +73,8 @@ class SymbolTable:
                 out.blocks.setdefault(item.name, (path, item))
             elif isinstance(item, ast.Let):
                 out.lets.setdefault(item.name, item)
+            elif isinstance(item, ast.FuncDef):
+                out.defs.setdefault(item.name, (path, item))
             elif isinstance(item, ast.Include):
                 target = resolve_include(path, item.path)
                 if path == out.path:
@@ -126,8 +129,10 @@ def _walk(obj: object) -> Iterator[ast.Node]:
                 yield from _walk(getattr(obj, name))
 
 
-def signature(block: ast.BlockDef) -> str:
+def signature(block: ast.BlockDef | ast.FuncDef) -> str:
     params = ", ".join(p.name + ("=..." if p.default is not None else "") for p in block.params)
+    if isinstance(block, ast.FuncDef):
+        return f"def {block.name}({params})"
     kind = "network" if block.is_network else "block"
     return f"{kind} {block.name}({params})" if block.params else f"{kind} {block.name}"
 
