@@ -123,7 +123,7 @@ def test_each_file_declares_the_resolution_of_torchvisions_weights():
     for name in NAMES:
         weights = tvm.get_model_weights(name)
         crop = next(iter(weights)).transforms.keywords["crop_size"]
-        assert _report(name).inputs["input"] == (3, crop, crop), name
+        assert tuple(_report(name).inputs["input"]) == (3, crop, crop), name
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=() if n in FAST_OUTPUTS else pytest.mark.slow) for n in NAMES])
