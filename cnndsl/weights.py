@@ -49,8 +49,8 @@ def execution_order(model: nn.Module, example: torch.Tensor) -> list[tuple[str, 
             seen.add(module)
             order.append((names[module], module))
 
-    handles = [m.register_forward_hook(record) if any(True for _ in m.children()) else m.register_forward_pre_hook(record)
-               for m in names]
+    handles = [m.register_forward_hook(record) if any(True for _ in m.children())
+               else m.register_forward_pre_hook(record) for m in names]
     # A forward pass changes buffers (BN running statistics), never parameters: save only those.
     saved = {k: v.clone() for k, v in model.named_buffers()}
     was_training = model.training
@@ -77,7 +77,10 @@ def _squeezed(shape: torch.Size) -> tuple[int, ...]:
     return tuple(dims)
 
 
-def _pairs(mine: dict[str, torch.Tensor], other: dict[str, torch.Tensor]) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
+Tensors = dict[str, torch.Tensor]
+
+
+def _pairs(mine: Tensors, other: Tensors) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
     """Our tensors beside theirs: by name where both name the same tensors (BN's running
     statistics), else in registration order (a layer scale's one parameter, named differently);
     None where the shapes disagree."""
