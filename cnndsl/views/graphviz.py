@@ -63,10 +63,14 @@ def diagram_dot(d: Diagram, rankdir: str = "TB", legend: bool = True) -> str:
     lhead = _entries(d)
     seen: set[str] = set()
     merges = {b.id for b in _boxes(d.items) if b.category == "merge"}
+    gated = {e.dst for e in d.edges if e.gate}
+    side = "e" if rankdir == "TB" else "s"
     for e in d.edges:
         attrs = []
-        if e.src in seen and e.dst in merges:  # a shortcut leaves from the box's side, not curling over it
-            attrs.append(f"tailport={'e' if rankdir == 'TB' else 's'}")
+        if e.dst in gated and not e.gate:  # squeeze-and-excitation: the map runs straight into its
+            attrs.append("weight=8")  # mul, so the gate is drawn as the branch beside it
+        elif e.src in seen and e.dst in merges:  # a shortcut leaves from the box's side, not curling over it
+            attrs.append(f"tailport={side}")
         seen.add(e.src)
         if (e.src, e.label) not in said:  # a tensor that feeds several boxes is labelled once
             attrs.append(f"label={_q(' ' + e.label)}")
