@@ -7,11 +7,12 @@ the order of the `.arch` text. Every pair must agree on the shape of each tensor
 does not is reported with both names. Registration order would not do: torchvision's GoogLeNet
 registers its auxiliary heads after the last inception module but runs them in between.
 
-A module's *own* tensors are what it is paired by: ConvNeXt's block holds its layer scale itself,
-around the layers it contains, and uses it after them (`layer_scale * self.block(x)`), so a module
-with children is placed where its forward returns, a leaf where its forward starts. A linear
-layer applied to a channels-last map (ConvNeXt's pointwise `nn.Linear`) is a 1x1 convolution: its
-(out, in) weight loads into a conv's (out, in, 1, 1).
+A module may hold tensors of its own beside its children (ConvNeXt's `CNBlock.layer_scale`, applied
+to what its `block` returns): those count as used when the module returns, after its children, and
+only they are paired, not the children's. A pair may differ in shape by trailing 1s only where one
+side is a linear layer on channels-last and the other the 1x1 conv that stands for it (ConvNeXt's
+`nn.Linear` weight C_out x C_in against cnndsl's `conv1x1` C_out x C_in x 1 x 1): the tensor is
+reshaped, as its elements are the same in the same order.
 """
 from __future__ import annotations
 
@@ -23,9 +24,9 @@ class WeightMismatch(ValueError):
     pass
 
 
-def _own_state(module: nn.Module) -> dict[str, torch.Tensor]:
-    """The tensors the module itself holds, not its children's: its parameters and persistent
-    buffers (a constant index a module keeps for itself is not a weight)."""
+def own_state(module: nn.Module) -> dict[str, torch.Tensor]:
+    """The weights and statistics a module holds itself, not through its children (persistent
+    buffers only: a constant index a module keeps for itself is not a weight)."""
     state = dict(module.named_parameters(recurse=False))
     state.update((name, b) for name, b in module.named_buffers(recurse=False)
                  if name not in module._non_persistent_buffers_set)
@@ -33,24 +34,28 @@ def _own_state(module: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def _stateful(module: nn.Module) -> bool:
-    return bool(_own_state(module))
+    return bool(own_state(module))
+
+
+def _leaf(module: nn.Module) -> bool:
+    return not any(True for _ in module.children())
 
 
 def execution_order(model: nn.Module, example: torch.Tensor) -> list[tuple[str, nn.Module]]:
-    """The modules of `model` that hold tensors, in the order a training-mode forward pass uses
-    them (a leaf when called, a container when it returns). The model's buffers, mode and the
-    random number generator are left as they were."""
+    """The stateful leaf modules of `model` in the order a training-mode forward pass calls them.
+    The model's buffers, mode and the random number generator are left as they were."""
     names = {m: n for n, m in model.named_modules() if _stateful(m)}
     order: list[tuple[str, nn.Module]] = []
     seen: set[nn.Module] = set()
 
-    def record(module, *_):
-        if module not in seen:
+    def hook(module, args):
+        if module in names and module not in seen:
             seen.add(module)
             order.append((names[module], module))
 
-    handles = [m.register_forward_hook(record) if any(True for _ in m.children())
-               else m.register_forward_pre_hook(record) for m in names]
+    # a layer is used when it is called; a container's own tensors when it returns (after its children)
+    handles = [m.register_forward_pre_hook(hook) if _leaf(m) else m.register_forward_hook(lambda m, a, r: hook(m, a))
+               for m in names]
     # A forward pass changes buffers (BN running statistics), never parameters: save only those.
     saved = {k: v.clone() for k, v in model.named_buffers()}
     was_training = model.training
@@ -69,36 +74,6 @@ def execution_order(model: nn.Module, example: torch.Tensor) -> list[tuple[str, 
     return order
 
 
-def _squeezed(shape: torch.Size) -> tuple[int, ...]:
-    """The shape without trailing 1s: a 1x1 conv's (out, in, 1, 1) weight is a linear's (out, in)."""
-    dims = list(shape)
-    while len(dims) > 1 and dims[-1] == 1:
-        dims.pop()
-    return tuple(dims)
-
-
-Tensors = dict[str, torch.Tensor]
-
-
-def _pairs(mine: Tensors, other: Tensors) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
-    """Our tensors beside theirs: by name where both name the same tensors (BN's running
-    statistics), else in registration order (a layer scale's one parameter, named differently);
-    None where the shapes disagree."""
-    if mine.keys() == other.keys():
-        pairs = [(mine[k], other[k]) for k in mine]
-    elif len(mine) == len(other):
-        pairs = list(zip(mine.values(), other.values()))
-    else:
-        return None
-    if all(a.shape == b.shape or _squeezed(a.shape) == _squeezed(b.shape) for a, b in pairs):
-        return pairs
-    return None
-
-
-def _shapes(state: dict[str, torch.Tensor]) -> dict[str, tuple[int, ...]]:
-    return {k: tuple(v.shape) for k, v in state.items()}
-
-
 def load_torchvision(network: nn.Module, model: nn.Module) -> nn.Module:
     """Copy `model`'s parameters and buffers into `network` (a compiled network), in place;
     returns `network`. Layers pair up in the order each network runs them."""
@@ -110,18 +85,29 @@ def load_torchvision(network: nn.Module, model: nn.Module) -> nn.Module:
                              + _first_difference(ours, theirs))
     with torch.no_grad():
         for (our_name, our), (their_name, their) in zip(ours, theirs):
-            mine, other = _own_state(our), _own_state(their)
-            pairs = _pairs(mine, other)
-            if pairs is None:
+            mine, other = own_state(our), own_state(their)
+            if not _same_shapes(mine, other):
+                shapes = {k: tuple(v.shape) for k, v in mine.items()}
+                other_shapes = {k: tuple(v.shape) for k, v in other.items()}
                 raise WeightMismatch(
-                    f"`{our_name}` {_shapes(mine)} does not match torchvision's `{their_name}` {_shapes(other)}")
-            for a, b in pairs:
-                a.copy_(b.reshape(a.shape))
+                    f"`{our_name}` {shapes} does not match torchvision's `{their_name}` {other_shapes}")
+            for k, tensor in mine.items():
+                tensor.copy_(other[k].reshape(tensor.shape))
     return network
+
+
+def _same_shapes(mine: dict[str, torch.Tensor], other: dict[str, torch.Tensor]) -> bool:
+    """Equal names, and shapes equal but for trailing 1s (a 1x1 conv's weight for a linear layer's)."""
+    def core(t: torch.Tensor) -> tuple[int, ...]:
+        shape = tuple(t.shape)
+        while len(shape) > 2 and shape[-1] == 1:
+            shape = shape[:-1]
+        return shape
+    return mine.keys() == other.keys() and all(core(mine[k]) == core(other[k]) for k in mine)
 
 
 def _first_difference(ours, theirs) -> str:
     for (a, m), (b, n) in zip(ours, theirs):
-        if _pairs(_own_state(m), _own_state(n)) is None:
+        if not _same_shapes(own_state(m), own_state(n)):
             return f"; the first pair that disagrees is our `{a}` and their `{b}`"
     return ""

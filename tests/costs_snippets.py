@@ -39,7 +39,8 @@ MODERN = """
 include "std.arch"
 unit = conv(bias=false) -> bn -> hardswish
 block bneck(c, e, s=1) = residual<1x1:e -> 3x3:e/s groups=e -> se(e/4, gate=hardsigmoid) -> conv1x1:c -> bn>
-block shuffle_unit(c) = (chunk(2, 0) | chunk(2, 1) -> 1x1:(c/2) -> conv3x3:(c/2) groups=(c/2) -> bn -> relu6) -> shuffle(2)
+block shuffle_unit(c) =
+  (chunk(2, 0) | chunk(2, 1) -> 1x1:(c/2) -> conv3x3:(c/2) groups=(c/2) -> bn -> relu6) -> shuffle(2)
 block cn(c) = residual<conv7x7:c groups=c bias=true -> ln(1e-6) -> conv1x1:(4*c) bias=true -> gelu
                        -> conv1x1:c bias=true -> layer_scale(0.5)>
 network modern : 3x32x32 =
@@ -52,7 +53,8 @@ network modern : 3x32x32 =
 # every position sees the gate's whole field), no LayerNorm (over channels that the measurement's
 # constant weights make equal, its output is constant and passes no gradient).
 MODERN_RF = """
-block shuffle_unit(c) = (chunk(2, 0) | chunk(2, 1) -> conv1x1:(c/2) -> conv3x3:(c/2) groups=(c/2) -> relu6) -> shuffle(2)
+block shuffle_unit(c) =
+  (chunk(2, 0) | chunk(2, 1) -> conv1x1:(c/2) -> conv3x3:(c/2) groups=(c/2) -> relu6) -> shuffle(2)
 network modern_rf : 3x96x96 =
   conv3x3:8/2 -> hardswish -> shuffle_unit(8) -> mul(identity | conv3x3:8 -> hardsigmoid) -> maxpool3x3/2
   -> shuffle_unit(8) -> split(2, 4) -> conv5x5:8 -> gelu -> silu -> layer_scale(0.5) -> leaky_relu(0.1)

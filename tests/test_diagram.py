@@ -343,15 +343,3 @@ def test_png_resolution_defaults_to_print_quality(tmp_path):
         write_diagram(to_dot(g), out, "png", dpi=dpi)
         sizes.append(Image.open(out).size[0])
     assert abs(sizes[0] / sizes[1] - 300 / 96) < 0.1
-
-
-def test_a_squeeze_and_excitation_gate_is_a_side_branch_into_its_mul(write_arch):
-    """The map runs straight into the `mul` (a heavy edge); the gate (pool, 1x1, 1x1) joins it
-    from beside, like a residual's shortcut but the other way round: the branch is the gate."""
-    graph = cnndsl.analyze(write_arch('include "std.arch"\nnetwork g : 16x8x8 = 3x3:16 -> se(4) -> 3x3:16\n'))
-    d = build_diagram(graph)
-    gates = [(e.src, e.dst) for e in d.edges if e.gate]
-    assert gates == [("se1.conv2", "se1.mul1")]
-    dot = to_dot(graph)
-    assert '"conv1" -> "se1.mul1" [weight=8]' in dot
-    assert '"se1.conv2" -> "se1.mul1" [label=" 16x1x1"]' in dot

@@ -22,11 +22,11 @@ from typing import Any
 
 from .. import ast
 from ..diagnostics import CnnDslError, Note, did_you_mean, error
+from ..ops import lookup
 from ..ops.paths import LinearDecay
 from ..parser.limits import MAX_INT, MAX_TOKEN_CHARS, MIN_INT
 from ..source import Span
 from .functions import BINOPS, BUILTINS, MAX_RANGE, checked, digits, reason
-from ..ops import lookup
 from .value_types import BlockRef, Env, OpRef, Tensor, show, type_name
 
 MAX_INT_BITS = 64

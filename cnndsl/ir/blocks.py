@@ -44,6 +44,8 @@ def _is_chain(graph: Graph, block: str, order: list[str], members: dict[str, lis
             node = graph[item]
             if node.opdef.arity is None:  # a merge: several inputs, written inline or as a list
                 return False
+            if node.opdef.lower(node.attrs, [graph[i].shape for i in node.inputs]).inline is not None:
+                return False  # written into `forward` (a slice `x[:, a:b]`): no module for a Sequential
             ins, outs = list(node.inputs), [item]
         if ins != previous or len(outs) != 1:
             return False

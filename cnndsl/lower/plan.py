@@ -247,7 +247,8 @@ def sign(inst: Instance) -> tuple[Any, ...]:
         else:
             node = item.node
             assert node is not None
-            parts.append(("op", item.name, node.op, _shape_of(item.lowering), bool(node.meta.get("inplace")),
+            lowering = _shape_of(item.lowering, len(item.inputs))
+            parts.append(("op", item.name, node.op, lowering, bool(node.meta.get("inplace")),
                           tuple(item.inputs), _span_key(item.span)))
     block = (inst.frame.defined, inst.frame.block) if inst.frame is not None else ("<network>",)
     inst.sig = (block, inst.sequential, tuple(parts), tuple(output_refs(inst)))
@@ -258,12 +259,14 @@ def _span_key(span) -> Any:
     return (span.file, span.line, span.column) if span is not None else None
 
 
-def _shape_of(lowering: Lowering | None) -> Any:
+def _shape_of(lowering: Lowering | None, inputs: int) -> Any:
     """A lowering with every number replaced by a marker (lists are kept whole: a channel list is
-    structure, not a number)."""
+    structure, not a number). An inline expression is kept whole, numbers and all (`x[:, 0:8]`):
+    its numbers are written into `forward`, not passed to the class."""
     if lowering is None:
         return None
-    return (lowering.cls, lowering.positional, lowering.list_input, lowering.inline is not None,
+    inline = lowering.inline([f"_{i}" for i in range(inputs)]) if lowering.inline is not None else None
+    return (lowering.cls, lowering.positional, lowering.list_input, inline,
             tuple((k, _mask(v)) for k, v in lowering.kwargs.items()))
 
 

@@ -11,7 +11,6 @@ checks the result's syntax tree before anything runs it.
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from .. import __version__
@@ -86,7 +85,6 @@ def _class_source(t: Template, graph: Graph | None) -> str:
                 f"{INDENT}output_names = {names!r}", ""]
     params = "".join(f", {p.name}: {p.annotation}" for p in _ordered(t.params))
     out += [f"{INDENT}def __init__(self{params}):", f"{INDENT * 2}super().__init__()"]
-    out += [f"{INDENT * 2}self.{name} = {name}" for name in sorted(_inline_uses(t))]
     for k, item in enumerate(t.first.items):
         out += [INDENT * 2 + line for line in _init_lines(t, k, item)]
     if not t.sequential:
@@ -157,35 +155,6 @@ def _value(t: Template, k: int, key: str, value: Any, at: tuple[int, ...] = ()) 
     return (literal(value) if isinstance(value, str) else repr(value)), True
 
 
-def _inline_slots(t: Template, k: int, low: Any) -> dict[str, Expr]:
-    """The expressions of an inline lowering's numbers (scalars: a slice's bounds, a shuffle's
-    groups), keyed by argument."""
-    return {key: t.slots[(k, key, ())] for key, v in low.kwargs.items()  # type: ignore[call-overload]
-            if isinstance(v, (int, float)) and not isinstance(v, bool)}
-
-
-def _inline_uses(t: Template) -> set[str]:
-    """The constructor's parameters that an inline expression of `forward` reads: the constructor
-    keeps them as attributes (`self.m = m`)."""
-    return {name for k, item in enumerate(t.first.items)
-            if item.lowering is not None and item.lowering.inline is not None and not t.sequential
-            for expr in _inline_slots(t, k, item.lowering).values() for name in expr.uses}
-
-
-def _inline_numbers(t: Template, k: int, low: Any) -> dict[str, str]:
-    """The source of each number of an inline expression as `forward` reads it: a constructor's
-    parameter through the attribute the constructor kept (`x[:, 0:self.m // 2]`)."""
-    out = {}
-    for key, value in low.kwargs.items():
-        expr = _inline_slots(t, k, low).get(key)
-        if expr is None:
-            out[key] = _value(t, k, key, value)[0]
-            continue
-        out[key] = re.sub(r"\b(" + "|".join(map(re.escape, sorted(expr.uses))) + r")\b", r"self.\1", expr.text) \
-            if expr.uses else expr.text
-    return out
-
-
 def _same(value: Any, default: Any) -> bool:
     if isinstance(value, tuple) and not isinstance(default, tuple):
         return all(v == default for v in value)
@@ -203,7 +172,7 @@ def _forward_lines(t: Template, graph: Graph | None) -> list[str]:
     def render(k: int, args: list[str]) -> str:
         item = inst.items[k]
         if item.lowering is not None and item.lowering.inline is not None:
-            return item.lowering.inline(args, **_inline_numbers(t, k, item.lowering))
+            return item.lowering.inline(args)
         joined = f"[{', '.join(args)}]" if item.lowering is not None and item.lowering.list_input else ", ".join(args)
         return f"self.{item.name}({joined})"
 

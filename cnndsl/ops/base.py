@@ -82,9 +82,7 @@ class Lowering:
 
     Either a module, built in `__init__` as `cls(**kwargs)` and called in `forward` (with its inputs
     as one list when `list_input`), or an expression written straight into `forward` (`inline`: the
-    input expressions -> one call, e.g. `torch.cat([a, b], 1)`; an inline lowering's `kwargs` are
-    passed to it as the source of each number, so a class shared by blocks of different widths
-    writes `x[:, 0:in_channels // 2]`, not the first instance's numbers). The first `positional` arguments
+    input expressions -> one call, e.g. `torch.cat([a, b], 1)`). The first `positional` arguments
     are written without their names, and an argument equal to its entry in `defaults` is left out,
     as a person would write them: `nn.Conv2d(64, 128, 3, stride=2, padding=1, bias=False)`."""
 
@@ -92,7 +90,7 @@ class Lowering:
     kwargs: dict[str, Any] = field(default_factory=dict)
     positional: int = 0
     defaults: dict[str, Any] = field(default_factory=dict)
-    inline: Callable[..., str] | None = None  # (input expressions, **kwargs as source) -> expression
+    inline: Callable[[list[str]], str] | None = None
     list_input: bool = False
 
 
@@ -122,13 +120,16 @@ class Saved:
     `what` is "input" (input number `index`), "output", or "own": a tensor of the op's own that no
     other op sees (max-pool indices, a dropout mask, batch-norm statistics) of `elements` elements
     per sample (per batch when `per_sample` is false) and `itemsize` bytes each (None: the dtype of
-    the activations)."""
+    the activations). `for_grad_of`: kept only when input number `for_grad_of` needs a gradient (a
+    product keeps each factor for the other's gradient: `x * g` keeps nothing of g for an x that
+    needs none)."""
 
     what: str
     index: int = 0
     elements: int = 0
     itemsize: int | None = None
     per_sample: bool = True
+    for_grad_of: int | None = None
 
 
 INPUT, OUTPUT = Saved("input"), Saved("output")

@@ -81,10 +81,7 @@ def _chunk_shape(a: ChunkAttrs, ins: list[Shape]) -> Shape:
 
 
 def _slice(start: int, stop: int) -> Lowering:
-    # a view: no copy, nothing kept. The bounds go through kwargs so that a class shared by
-    # blocks of different widths writes them in terms of its parameters
-    return Lowering(kwargs=dict(start=start, stop=stop),
-                    inline=lambda xs, start, stop: f"{xs[0]}[:, {start}:{stop}]")
+    return Lowering(inline=lambda xs: f"{xs[0]}[:, {start}:{stop}]")  # a view: no copy, nothing kept
 
 
 # `chunk(n, i)`: the i-th of n equal channel chunks (torch.chunk's piece i), one output per use, so
@@ -133,7 +130,7 @@ SHUFFLE = OpDef(
     name="shuffle", category=Category.RESHAPE, attrs=ShuffleAttrs, positional=("groups",), shape=_shuffle_shape,
     label=lambda a: f"shuffle {a.groups}",
     lower=lambda a, ins: Lowering("ChannelShuffle", dict(groups=a.groups), positional=1),
-    noop=lambda a, ins: a.groups == 1,
+    noop=lambda a, ins: a.groups in (1, ins[0][0]),  # one group, or one channel per group: x itself
 )
 
 

@@ -100,10 +100,11 @@ PAD_SHORTCUT = OpDef(
 )
 
 # Element-wise product, for gates (squeeze-and-excitation): `mul(identity | gap -> ... -> sigmoid)`.
-# Autograd keeps both inputs (each is the other's gradient factor).
+# Autograd keeps each input for the other's gradient (so only where the other needs one).
 MUL = OpDef(name="mul", category=Category.MERGE, attrs=NoAttrs, arity=None, shape=_mul_shape,
             label=lambda a: "mul", lower=_mul_lowering, noop=one_input,
             other_ops=lambda a, ins, out: {"add": (len(ins) - 1) * numel(out)},  # one multiply per element
-            saved=lambda a, ins, out: tuple(Saved("input", i) for i in range(len(ins))) if len(ins) > 1 else ())
+            saved=lambda a, ins, out: (Saved("input", 0, for_grad_of=1), Saved("input", 1, for_grad_of=0))
+            if len(ins) == 2 else ())
 
 OPS = [CONCAT, ADD, MEAN, MUL, PAD_SHORTCUT]

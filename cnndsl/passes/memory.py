@@ -61,6 +61,8 @@ def _saved_for_backward(graph: Graph, batch: int, itemsize: int, size: Size) -> 
             continue  # autograd records nothing for this op
         ins = [graph[i].shape for i in node.inputs]
         for k, s in enumerate(node.opdef.saved(node.attrs, ins, node.shape)):
+            if s.for_grad_of is not None and not requires_grad[node.inputs[s.for_grad_of]]:
+                continue
             if s.what == "own":
                 n = s.elements * (batch if s.per_sample else 1) * (s.itemsize or itemsize)
                 kept[(node.id, k)] = (node.id, n)

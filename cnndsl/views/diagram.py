@@ -62,7 +62,6 @@ class Edge:
     src: str
     dst: str
     label: str
-    gate: bool = False  # a per-channel gate into its `mul`: drawn as a side branch
 
 
 @dataclass
@@ -272,7 +271,6 @@ class _Builder:
 
     def _edges(self) -> list[Edge]:
         shapes: dict[tuple[str, str], list[tuple[int, ...]]] = {}
-        gates: set[tuple[str, str]] = set()
         for node in self.g:
             for src in node.inputs:
                 a, b = self.box_of[self._resolve(src)[0]], self.box_of[self._resolve(node.id)[0]]
@@ -281,9 +279,7 @@ class _Builder:
                 shapes.setdefault((a.id, b.id), [])
                 if self.g[src].shape not in shapes[(a.id, b.id)]:
                     shapes[(a.id, b.id)].append(self.g[src].shape)
-                if node.op == "mul" and self.g[src].shape != node.shape:  # broadcast over the map
-                    gates.add((a.id, b.id))
-        return [Edge(a, b, shape_range(s), (a, b) in gates) for (a, b), s in shapes.items()]
+        return [Edge(a, b, shape_range(s)) for (a, b), s in shapes.items()]
 
     def _across_copies(self, a: str, b: str) -> bool:
         """An edge from one copy of a repetition to the next is what "xN" stands for: not drawn."""

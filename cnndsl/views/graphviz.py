@@ -63,14 +63,13 @@ def diagram_dot(d: Diagram, rankdir: str = "TB", legend: bool = True) -> str:
     lhead = _entries(d)
     seen: set[str] = set()
     merges = {b.id for b in _boxes(d.items) if b.category == "merge"}
-    gated = {e.dst for e in d.edges if e.gate}
-    side = "e" if rankdir == "TB" else "s"
+    gated = _gated(d, merges)
     for e in d.edges:
         attrs = []
-        if e.dst in gated and not e.gate:  # squeeze-and-excitation: the map runs straight into its
-            attrs.append("weight=8")  # mul, so the gate is drawn as the branch beside it
+        if e.dst in gated and not _is_gate(e.label):  # the map runs straight through; its gate comes in from the side
+            attrs.append("weight=8")
         elif e.src in seen and e.dst in merges:  # a shortcut leaves from the box's side, not curling over it
-            attrs.append(f"tailport={side}")
+            attrs.append(f"tailport={'e' if rankdir == 'TB' else 's'}")
         seen.add(e.src)
         if (e.src, e.label) not in said:  # a tensor that feeds several boxes is labelled once
             attrs.append(f"label={_q(' ' + e.label)}")
@@ -80,6 +79,19 @@ def diagram_dot(d: Diagram, rankdir: str = "TB", legend: bool = True) -> str:
         lines.append(f"  {_q(e.src)} -> {_q(e.dst)}" + (f" [{', '.join(attrs)}]" if attrs else "") + ";")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _is_gate(label: str) -> bool:
+    return label.endswith("x1x1") or "x" not in label  # a Cx1x1 or C tensor
+
+
+def _gated(d: Diagram, merges: set[str]) -> set[str]:
+    """Merges that broadcast a per-channel gate over a map (`mul(identity | gap -> ... -> sigmoid)`)."""
+    labels: dict[str, set[bool]] = {}
+    for e in d.edges:
+        if e.dst in merges:
+            labels.setdefault(e.dst, set()).add(_is_gate(e.label))
+    return {m for m, kinds in labels.items() if kinds == {True, False}}
 
 
 def _item(item: Item, pad: str) -> list[str]:

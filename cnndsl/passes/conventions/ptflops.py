@@ -12,9 +12,9 @@ element; ReLU6 calls `F.hardtanh`, not the patched `F.relu6`), `nn.SiLU` has non
 patched `F.silu` (1), `nn.GELU` has both (2), and `nn.Hardswish`/`nn.Hardsigmoid` neither (0).
 `nn.LayerNorm` on a vector counts 1 per element (its BN hook doubles only for a module with an
 `affine` flag, which LayerNorm lacks); ConvNeXt's `LayerNorm2d` on a map is a subclass, which the
-hooks (keyed by exact type) do not know, and `F.layer_norm` is not patched: 0. `nn.LocalResponseNorm` has no hook, but its functional form calls the
-patched `Tensor.mul` (twice), `Tensor.add` and `F.avg_pool3d` (on the squares padded by size-1
-channels)."""
+hooks (keyed by exact type) do not know, and `F.layer_norm` is not patched: 0.
+`nn.LocalResponseNorm` has no hook, but its functional form calls the patched `Tensor.mul`
+(twice), `Tensor.add` and `F.avg_pool3d` (on the squares padded by size-1 channels)."""
 from __future__ import annotations
 
 import math
