@@ -37,6 +37,12 @@ def doubling_blocks(n: int) -> str:
 
 
 def doubling_recursion(n: int) -> str:
+    # `then`/`else` take a whole chain (issue 9): the brackets keep the reading this case measured
+    # before, which recurses past k = 0 and is refused by the depth limit
+    return f"block b(k) = (if k == 0 then relu else b(k - 1)) -> b(k - 1)\n{NET}b({n})\n"
+
+
+def doubling_recursion_else_chain(n: int) -> str:
     return f"block b(k) = if k == 0 then relu else b(k - 1) -> b(k - 1)\n{NET}b({n})\n"
 
 
@@ -71,6 +77,8 @@ CASES = [
     Case("doubling_40", "40 blocks that each double the previous one (the issue: 25 s, 900 MB)",
          lambda: doubling_blocks(40)),
     Case("doubling_recursion", "one recursive block that doubles, 40 deep", lambda: doubling_recursion(40)),
+    Case("doubling_recursion_else_chain", "the same, doubling down to its base case: 2**40 layers",
+         lambda: doubling_recursion_else_chain(40)),
     Case("parens_3000", "3,000 nested parentheses", lambda: NET + "(" * 3000 + "relu" + ")" * 3000 + "\n"),
     Case("blocks_150_deep", "150 nested blocks", lambda: nested_blocks(150)),
     Case("repeat_10000_cubed", "((relu*10000)*10000)*10000", lambda: NET + "((relu*10000)*10000)*10000\n"),

@@ -164,7 +164,7 @@ class MergeFor(Node):
 
     kind: str
     body: Layer
-    var: str
+    vars: tuple[str, ...]  # `for w, s in zip(ws, ss)` unpacks each item
     iterable: Expr
     attrs: tuple[Attr, ...]
 
@@ -189,7 +189,7 @@ class CondLayer(Node):
 @dataclass(frozen=True)
 class ForLayer(Node):
     body: Layer
-    var: str
+    vars: tuple[str, ...]  # `for w, s in zip(ws, ss)` unpacks each item
     iterable: Expr
 
 

@@ -18,6 +18,8 @@ ELABORATOR = "elaborator: node limits checked as the graph grows (owned by the s
 SLOW = {
     "doubling_40": ELABORATOR + ": 40 doubling blocks build 250,000 layers (16 s, 800 MB), then the message crashes",
     "valid_chain_100k_lines": "elaborator and passes: 100,000 layers take about 5 s and 315 MB after a 1.3 s parse",
+    "doubling_recursion_else_chain": ELABORATOR + ": as doubling_40, refused at 1,000,000 evaluation steps "
+                                     "after about 10 s",
 }
 
 

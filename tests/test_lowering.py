@@ -235,5 +235,6 @@ def test_layers_that_reach_no_output_are_left_out_with_a_warning(write_arch, cap
     assert [n.op for n in graph.ops()] == ["conv", "relu", "gap", "flatten", "fc"]  # the unit's conv and relu
     assert main(["check", str(path)]) == 0
     err = capsys.readouterr().err
-    assert re.search(r":3:16: warning: the result of `conv2` reaches no output of `n`, so it and the 1 layer", err)
+    # named at its `as unused`, the tensor nothing uses
+    assert re.search(r":3:29: warning: `unused` \(line 3\) reaches no output of `n`, so it and the 1 layer", err)
     assert sum(p.numel() for p in cnndsl.load(path).parameters()) == cnndsl.report(path).params == 122

@@ -33,7 +33,7 @@ def layer(rng: random.Random, depth: int) -> str:
     forms = [f"residual<{a}>", f"residual<{a}> shortcut={rng.choice(['pad', 'proj', 'identity'])}",
              f"residual<{a}> survive=0.8", f"residual<{a}, {b}>", f"dense<{a}>", f"({a} | {b})",
              f"add({a} | {b})", f"mean({a} | {b})", f"mul({a} | {b})", f"join({a} | {b}) drop=0.2", f"({a})*2",
-             "[3x3:(4*(i+1)) for i in range(2)]", f"if true then ({a}) else ({b})", f"{a} <- {b}"]
+             "[3x3:(4*(i+1)) for i in range(2)]", f"(if true then ({a}) else ({b}))", f"{a} <- {b}"]
     return rng.choice(forms)
 
 

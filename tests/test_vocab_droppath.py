@@ -95,3 +95,51 @@ def test_shortcut_first_puts_the_projection_before_the_body(write_arch):
     first.load_state_dict(default.state_dict())  # the same layers, so the same outputs
     x = torch.randn(2, 4, 8, 8)
     assert torch.equal(first.eval()(x), default.eval()(x))
+
+
+def test_scale_train_works_under_every_client(write_arch):
+    """torch.compile without a graph break (training and evaluation), torch.fx, torch.export and
+    TorchScript, on a residual with torchvision's stochastic depth."""
+    import warnings
+
+    text = "network n : 4x6x6 = residual<conv3x3:4> survive=0.8 droppath_mode=row droppath_scale=train -> relu\n"
+    model = cnndsl.load(write_arch(text))
+    x = torch.randn(3, 4, 6, 6)
+    for mode in ("train", "eval"):
+        getattr(model, mode)()
+        torch._dynamo.reset()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            explanation = torch._dynamo.explain(model)(x)
+        assert explanation.graph_break_count == 0 and explanation.graph_count == 1, (mode, explanation.break_reasons)
+    model.eval()
+    with torch.no_grad():
+        assert torch.equal(torch.fx.symbolic_trace(model)(x), model(x))
+        assert torch.allclose(torch.export.export(model, (x,)).module()(x), model(x))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert torch.allclose(torch.jit.script(model)(x), model(x))
+
+
+def test_shortcut_first_takes_torchvisions_regnet_block_weights(write_arch):
+    """torchvision's ResBottleneckBlock creates and runs its projection before its body: with
+    `shortcut_first` its weights load in order and the outputs are equal; without, the loader
+    pairs the body's 3x3 with torchvision's first body 1x1 and refuses."""
+    from torch import nn
+    from torchvision.models.regnet import ResBottleneckBlock
+
+    from cnndsl.weights import WeightMismatch, load_torchvision
+
+    torch.manual_seed(0)
+    reference = ResBottleneckBlock(8, 16, 2, nn.BatchNorm2d, nn.ReLU, group_width=4).eval()
+    with torch.no_grad():
+        for name, tensor in reference.state_dict().items():
+            if tensor.is_floating_point():
+                tensor.copy_(torch.rand_like(tensor) + 0.5 if "running_var" in name else torch.randn_like(tensor))
+    body = ("unit = conv(bias=false) -> bn -> relu\n"
+            "network n : 8x8x8 = residual<1x1:16 -> 3x3:16/2 groups=4 -> conv1x1:16 -> bn>")
+    x = torch.randn(2, 8, 8, 8)
+    first = load_torchvision(cnndsl.load(write_arch(body + " shortcut_first -> relu\n")), reference).eval()
+    torch.testing.assert_close(first(x), reference(x))
+    with pytest.raises(WeightMismatch, match="`conv2` .* does not match torchvision's `f.a.0`"):
+        load_torchvision(cnndsl.load(write_arch(body + " -> relu\n")), reference)

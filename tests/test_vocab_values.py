@@ -178,9 +178,11 @@ def test_a_def_sees_its_parameters_and_file_lets_not_its_caller(write_arch, caps
     ("let a = cumsum([1, [2]])\n", (1, 9), "bad arguments to `cumsum`: `cumsum` takes a list of numbers",
      "cumsum([1, [2]])"),
     ("def f(x) = x\nlet a = g(1)\n", (2, 9), "unknown function `g`", "g(1)"),
+    ("def f(x) = x\nblock b = relu -> f(3)\n", (2, 19), "`f` is a value function (`def`), not a layer", "f(3)"),
 ])
 def test_value_errors_are_located(write_arch, capsys, text, where, message, under):
-    err, line, col, msg = check(write_arch, capsys, text + "network n : 3x8x8 = relu\n")
+    err, line, col, msg = check(write_arch, capsys, text + "network n : 3x8x8 = relu" + (
+        " -> b\n" if "block b" in text else "\n"))
     assert (line, col) == where, err
     assert msg.startswith(message), err
     assert caret_under(err, "") == under, err

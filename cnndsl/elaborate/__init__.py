@@ -7,7 +7,7 @@ from typing import Any
 
 from ..diagnostics import CnnDslError, Diagnostic
 from ..ir import Graph
-from .elaborator import Elaborator, evaluate_lets
+from .elaborator import Elaborator
 from .program import Program, load_program
 from .resolve import resolve
 from .values import Env, Evaluator, shared_steps
@@ -52,9 +52,10 @@ def file_values(program: Program) -> dict[str, Any]:
     unresolved = resolve(program)
     if unresolved:
         raise CnnDslError(unresolved)
-    env = Env()
+    env, ev = Env(), Evaluator(set(program.blocks), program.defs)
     with shared_steps():
-        evaluate_lets(program, Evaluator(set(program.blocks), program.defs), env)
+        for let in program.lets:  # as Elaborator.build does
+            env.values[let.name] = ev.eval(let.value, env)
     return env.values
 
 

@@ -39,7 +39,8 @@ class Elaborator:
         self.globals = Env()
 
     def build(self, main: ast.BlockDef, params: dict[str, Any], input_dims: tuple[int, ...] | None) -> Graph:
-        evaluate_lets(self.program, self.ev, self.globals)
+        for let in self.program.lets:
+            self.globals.values[let.name] = self.ev.eval(let.value, self.globals)
         dims = input_dims or main.input_dims or self._inherited_dims(main)
         if dims is None:
             raise error(f"network `{main.name}` has no input shape", main.span,
@@ -97,12 +98,6 @@ class Elaborator:
                 raise error(f"network `{main.name}` needs a value for `{p.name}`", p.span,
                             help=f"pass -D {p.name}=VALUE")
         return bound
-
-
-def evaluate_lets(program: Program, ev: Evaluator, env: Env) -> None:
-    """The file-level `let`s, in the order of the text, into `env`: what every block sees."""
-    for let in program.lets:
-        env.values[let.name] = ev.eval(let.value, env)
 
 
 def note_outside_values(exc: CnnDslError, params: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from . import combinators, literals, merges
 from .blocks import callee, ref_args, single, value_of
 from .context import MAX_NODES, MAX_REPEAT, Context, too_big
 from .nodes import op_layer
-from .values import Env, OpRef, Tensor, type_name
+from .values import Env, OpRef, Tensor, loop_values, type_name
 
 
 def elab(ctx: Context, e: ast.Layer, env: Env, x: str, start: bool = False) -> str:
@@ -54,6 +54,9 @@ def named(ctx: Context, e: ast.Named, env: Env, x: str, start: bool) -> str:
     if isinstance(target.values.get(e.name), Tensor):
         raise error(f"`{e.name}` already names a tensor in this block", e.span)
     target.values[e.name] = Tensor(x)
+    s = e.span  # the name ends the text `... as NAME`: a warning that it is unused points at it
+    where = Span(s.file, s.end_line, s.end_column - len(e.name), s.end_line, s.end_column)
+    ctx.graph[x].meta.setdefault("names", []).append((e.name, where))
     return x
 
 
@@ -64,7 +67,7 @@ def for_layer(ctx: Context, e: ast.ForLayer, env: Env, x: str, start: bool) -> s
     if len(items) > MAX_REPEAT:
         raise error(f"`for` over {len(items)} items is more than {MAX_REPEAT}", e.iterable.span)
     return copies(ctx, e.span, len(items), x, start,
-                  lambda i, x, first: elab(ctx, e.body, env.child({e.var: items[i]}), x, first))
+                  lambda i, x, first: elab(ctx, e.body, env.child(loop_values(e.vars, items[i], e.span)), x, first))
 
 
 def cond_layer(ctx: Context, e: ast.CondLayer, env: Env, x: str, start: bool) -> str:

@@ -12,7 +12,7 @@ from . import layers
 from .attributes import Written, validate
 from .context import MAX_REPEAT, Context
 from .nodes import add_op, attr_value
-from .values import Env, Tensor, show, type_name
+from .values import Env, Tensor, loop_values, show, type_name
 
 Branch = tuple[ast.Layer, Env]
 
@@ -28,7 +28,7 @@ def merge_for(ctx: Context, e: ast.MergeFor, env: Env, x: str, start: bool) -> s
                     e.iterable.span)
     if len(items) > MAX_REPEAT:
         raise error(f"`for` over {len(items)} items is more than {MAX_REPEAT}", e.iterable.span)
-    return _merge(ctx, e, [(e.body, env.child({e.var: item})) for item in items], env, x)
+    return _merge(ctx, e, [(e.body, env.child(loop_values(e.vars, item, e.span))) for item in items], env, x)
 
 
 def _merge(ctx: Context, e: ast.Merge | ast.MergeFor, branches: list[Branch], env: Env, x: str) -> str:

@@ -122,5 +122,8 @@ def attr_value(ctx: Context, attr: ast.Attr, env: Env) -> Any:
 
 
 def unknown(ctx: Context, name: str, span: Span, env: Env) -> CnnDslError:
+    if name in ctx.program.defs:
+        return error(f"`{name}` is a value function (`def`), not a layer", span,
+                     help=f"use it in a value, e.g. `3x3:({name}(...))`")
     candidates = layer_names(name) | set(ctx.program.blocks) | env.names()
     return error(f"unknown layer or block `{name}`", span, help=did_you_mean(name, candidates))

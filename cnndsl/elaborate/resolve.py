@@ -44,9 +44,7 @@ def _bound_in(nodes: tuple[ast.Node, ...]) -> set[str]:
     for node in walk(nodes):
         if isinstance(node, (ast.Let, ast.Named)):
             out.add(node.name)
-        elif isinstance(node, (ast.ForLayer, ast.MergeFor)):
-            out.add(node.var)
-        elif isinstance(node, ast.Comprehension):
+        elif isinstance(node, (ast.ForLayer, ast.MergeFor, ast.Comprehension)):
             out.update(node.vars)
     return out
 

@@ -34,6 +34,7 @@ MAX_VALUE_ITEMS = 100_000  # values inside one list, dictionary or block value, 
 MAX_VALUE_DEPTH = 100  # lists in lists in lists ...
 MAX_STEPS = 1_000_000  # sub-expressions evaluated and items made by one check; ResNet-1202 takes 4,235
 MAX_CALL_DEPTH = 50  # `def` calls inside one another: RegNet's widths nest 4
+CALL_STEPS = 10  # a `def` call costs the steps of about the work it does besides its body (a scope, binding)
 
 
 class Steps:
@@ -184,6 +185,7 @@ class Evaluator:
         """A `def`'s body, in a scope of its own: its parameters over the file-level lets."""
         if len(self.calls) >= MAX_CALL_DEPTH:
             raise _too_many_calls(self.calls, e)
+        self._step(CALL_STEPS, e)
         scope = _file_scope(env).child()
         values = [(a, self._eval(a.value, env)) for a in e.args]
         self.calls.append((d, e))

@@ -105,5 +105,5 @@ def _allowed_call(func: ast.expr, classes: set[str]) -> bool:
 
 
 # bernoulli_ and div_: DropPath(scale="train") draws as torchvision's stochastic_depth does
-METHODS = {"index_select", "to", "view", "mean", "sum", "any", "float", "size", "contiguous", "permute",
-           "bernoulli_", "div_"}
+METHODS = {"index_select", "to", "view", "mean", "sum", "any", "float", "size", "contiguous", "permute", "bernoulli_",
+           "div_"}

@@ -264,7 +264,7 @@ class AstBuilder(Transformer):
     def merge_for(self, c: Children) -> Any:
         kind, _, body, _, var, _, iterable, _, *attrs = c
         return self._node(ast.MergeFor(self._span(c), "concat" if str(kind) == "inception" else str(kind),
-                                       body, str(var), iterable, tuple(attrs)), c)
+                                       body, var.value, iterable, tuple(attrs)), c)
 
     def combinator(self, c: Children) -> Any:
         kind, _, body, _, second, _, *attrs = c
@@ -281,7 +281,7 @@ class AstBuilder(Transformer):
         return self._node(ast.CondLayer(self._span(c), c[1], c[3], c[5]), c)
 
     def for_layer(self, c: Children) -> Any:
-        return self._node(ast.ForLayer(self._span(c), c[1], str(c[3]), c[5]), c)
+        return self._node(ast.ForLayer(self._span(c), c[1], c[3].value, c[5]), c)
 
     def attr_value(self, c: Children) -> Any:
         return self._node(ast.Attr(self._span(c), str(c[0]), c[2]), c)
