@@ -14,10 +14,9 @@ import argparse
 import sys
 from pathlib import Path
 
+import module as bench  # bench/module.py: its comparison, over this file's models
 import torch
 import torchvision
-
-import module as bench  # bench/module.py: its comparison, over this file's models
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = {
