@@ -171,6 +171,41 @@ network small_convnext : 3x32x32 =
         torch.testing.assert_close(model(x), reference(x), atol=1e-5, rtol=1e-5)
 
 
+def test_mobilenet_v3_equals_torchvision(write_arch):
+    """A small torchvision MobileNetV3 (the class itself, four inverted residuals: with and without
+    expansion, SE and the residual; relu and hardswish): hardswish, SE with a hardsigmoid gate and
+    BN(eps=0.001, momentum=0.01) give torchvision's outputs with its weights."""
+    from functools import partial
+
+    from torchvision.models.mobilenetv3 import InvertedResidualConfig, MobileNetV3
+    c = partial(InvertedResidualConfig, width_mult=1.0)
+    setting = [c(16, 3, 16, 16, True, "RE", 2, 1), c(16, 3, 72, 24, False, "RE", 2, 1),
+               c(24, 5, 96, 40, True, "HS", 1, 1), c(40, 5, 120, 40, True, "HS", 1, 1)]
+    reference = MobileNetV3(setting, 128, num_classes=10).eval()
+    with torch.no_grad():
+        for p in reference.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    path = write_arch("""
+include "std.arch"
+unit = conv(bias=false) -> bn(eps=0.001, momentum=0.01) -> hardswish
+block irbody(inp, k, e, out, sq, act, s) =
+  (if e != inp then (conv1x1:e -> bn -> act)) -> conv(e, k, s, groups=e) -> bn -> act
+  -> (if sq > 0 then se(sq, gate=hardsigmoid)) -> conv1x1:out -> bn
+block ir(inp, k, e, out, sq, act, s) =
+  if s == 1 and inp == out then residual<irbody(inp, k, e, out, sq, act, s)> else irbody(inp, k, e, out, sq, act, s)
+network small_mbv3 : 3x64x64 =
+  conv3x3:16/2 -> bn -> hardswish
+  -> ir(16, 3, 16, 16, 8, relu, 2) -> ir(16, 3, 72, 24, 0, relu, 2) -> ir(24, 5, 96, 40, 24, hardswish, 1)
+  -> ir(40, 5, 120, 40, 32, hardswish, 1)
+  -> conv1x1:240 -> bn -> hardswish -> gap -> fc:128 -> hardswish -> dropout(0.2) -> fc:10
+""")
+    assert cnndsl.report(path).params == sum(p.numel() for p in reference.parameters())
+    model = load_torchvision(cnndsl.load(path).eval(), reference)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), reference(x), atol=1e-5, rtol=1e-5)
+
+
 # ------------------------------------------------------------------ the PyTorch clients
 @pytest.fixture(scope="module")
 def modern(tmp_path_factory):
@@ -278,6 +313,29 @@ def test_an_op_is_a_value(write_arch):
                                       "network n : 8x6x6 = twice(act=gelu) -> twice -> se(2, act=leaky_relu)\n"))
     assert [n.op for n in graph.ops()][:4] == ["gelu", "gelu", "relu", "relu"]
     assert "leaky_relu" in [n.op for n in graph.ops()]
+
+
+def test_an_op_with_attributes_is_a_value(write_arch):
+    text = ('include "std.arch"\nblock b(act=relu) = conv1x1:4 -> act\n'
+            "network n : 8x6x6 = b(act=leaky_relu(0.2)) -> se(2, act=leaky_relu(slope=0.3))\n")
+    graph = cnndsl.analyze(write_arch(text))
+    slopes = [n.attrs.slope for n in graph.ops() if n.op == "leaky_relu"]
+    assert slopes == [0.2, 0.3]
+
+
+@pytest.mark.parametrize("text, where, message", [
+    ("block b(act=relu) = conv1x1:4 -> act\nnetwork n : 8x6x6 = b(act=3)\n", (1, 34),
+     "`act` is an integer (3), not a layer"),
+    ("block b(act=relu) = conv1x1:4 -> act\nnetwork n : 8x6x6 = b(act=leaky_relu(0.1, 0.2))\n", (2, 43),
+     "`leaky_relu` takes at most 1 positional argument(s)"),
+    ("block b(act=relu) = conv1x1:4 -> act\nnetwork n : 8x6x6 = b(act=leaky_relu(slope=\"a\"))\n", (2, 38),
+     "bad value for `slope` of `leaky_relu`: \"a\""),
+])
+def test_a_layer_value_misused_is_located(write_arch, capsys, text, where, message):
+    line, col, msg, err = diagnose(write_arch, capsys, text)
+    assert (line, col) == where, err
+    if message is not None:
+        assert msg == message, err
 
 
 def test_the_torchvision_reference_modules_are_what_we_think(write_arch):

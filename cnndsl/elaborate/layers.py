@@ -7,14 +7,16 @@ from dataclasses import replace
 from typing import Any
 
 from .. import ast
-from ..diagnostics import error
+from ..diagnostics import CnnDslError, error
 from ..ir import Frame
+from ..ops import lookup
 from ..source import Span
 from . import combinators, literals, merges
+from .attributes import Written
 from .blocks import callee, ref_args, single, value_of
 from .context import MAX_NODES, MAX_REPEAT, Context, too_big
 from .nodes import op_layer
-from .values import Env, OpRef, Tensor, loop_values, type_name
+from .values import Env, OpRef, Tensor, loop_values, show, type_name
 
 
 def elab(ctx: Context, e: ast.Layer, env: Env, x: str, start: bool = False) -> str:
@@ -85,8 +87,10 @@ def name_layer(ctx: Context, e: ast.NameLayer, env: Env, x: str, start: bool) ->
                         e.span, help=f"start a new line with `{e.name} -> ...`")
         return value.node
     if isinstance(value, OpRef):  # `act` bound to `relu`: the layer is that op, as written here
-        return op_layer(ctx, replace(e, name=value.name), env, x)
+        return op_value(ctx, e, value, env, x)
     ref = callee(ctx, e.name, env)
+    if ref is None and value is not None and lookup(e.name) is None:  # (`dropout(dropout)` is the op)
+        raise not_a_layer(e.name, value, e.span)
     if ref is not None:
         if e.channels or e.stride or e.attrs:
             raise error(f"`{e.name}` is a block: pass its arguments in parentheses, `{e.name}(...)`", e.span)
@@ -98,13 +102,33 @@ def call_layer(ctx: Context, e: ast.CallLayer, env: Env, x: str, start: bool) ->
     """`bottleneck(64, s=2)` or `maxpool(3, 2)`."""
     value = value_of(e.name, env)
     if isinstance(value, OpRef):  # `act(0.2)` with `act` bound to `leaky_relu`
-        return op_layer(ctx, replace(e, name=value.name), env, x)
+        return op_value(ctx, e, value, env, x)
     ref = callee(ctx, e.name, env)
+    if ref is None and value is not None and lookup(e.name) is None:  # (`dropout(dropout)` is the op)
+        raise not_a_layer(e.name, value, e.span)
     if ref is not None:
         if e.attrs:
             raise error(f"`{e.name}` is a block: put its arguments inside the parentheses", e.attrs[0].span)
         return single(ctx, ctx.program.blocks[ref.name], *ref_args(ctx, ref, e.args, env), e, x)
     return op_layer(ctx, e, env, x)
+
+
+def op_value(ctx: Context, e: ast.NameLayer | ast.CallLayer, value: OpRef, env: Env, x: str) -> str:
+    """A layer through a name bound to an op: the op, with the value's arguments over what the use
+    writes (`act` with `act=leaky_relu(0.2)` is `leaky_relu(0.2)`)."""
+    found = lookup(value.name)
+    preset = Written(e.span)
+    positional = found[0].positional if found is not None else ()
+    for k, ((name, v), span) in enumerate(zip(value.args, value.spans)):
+        if name is None and k >= len(positional):
+            raise error(f"`{value.name}` takes at most {len(positional)} positional argument(s)", span)
+        preset.put(name if name is not None else positional[k], v, span)
+    return op_layer(ctx, replace(e, name=value.name), env, x, literal=preset if value.args else None)
+
+
+def not_a_layer(name: str, value: Any, span: Span) -> CnnDslError:
+    return error(f"`{name}` is {type_name(value)} ({show(value)}), not a layer", span,
+                 help="a layer parameter takes an op (`act=relu`, `act=leaky_relu(0.2)`) or a block")
 
 
 def unit_layer(ctx: Context, e: ast.UnitLayer, env: Env, x: str, start: bool) -> str:

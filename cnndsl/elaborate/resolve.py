@@ -90,7 +90,8 @@ class _Walker:
         if isinstance(node, ast.Var) and not self._known(node.name) and id(node) not in self.words \
                 and lookup(node.name) is None:  # an op is a value too: `act=relu`
             self._unknown(f"unknown name `{node.name}`", node, lambda: self.scope)
-        elif isinstance(node, ast.Call) and not self._known(node.name) and node.name not in BUILTINS:
+        elif isinstance(node, ast.Call) and not self._known(node.name) and node.name not in BUILTINS \
+                and lookup(node.name) is None:
             # a block, or a name bound to one, called in a value is a partial application
             self._unknown(f"unknown function `{node.name}`", node,
                           lambda: set(BUILTINS) | set(self.program.blocks) | set(self.program.defs))

@@ -40,13 +40,16 @@ class BlockRef:
 
 @dataclass(frozen=True)
 class OpRef:
-    """An op of the table used as a value (`block se(squeeze, act=relu)`, `se(8, act=silu)`):
-    where the value is used as a layer, it is that op with its default attributes."""
+    """An op of the table used as a value (`block se(squeeze, act=relu)`, `se(8, act=silu)`), with
+    arguments if it was called (`act=leaky_relu(0.2)`): where the value is used as a layer, it is
+    that op with those attributes (the op's defaults for the rest)."""
 
     name: str
+    args: tuple[tuple[str | None, Any], ...] = ()
+    spans: tuple[Span, ...] = field(default=(), compare=False)
 
     def __str__(self) -> str:
-        return self.name
+        return show(self)
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,7 @@ def _show(v: Any, out: list[str], left: list[int]) -> None:
         _show_items(v, "[", "]", out, left, lambda x: _show(x, out, left))
     elif isinstance(v, dict):
         _show_items(list(v.items()), "{", "}", out, left, lambda kv: _show_pair(kv, ": ", out, left))
-    elif isinstance(v, BlockRef):
+    elif isinstance(v, (BlockRef, OpRef)):
         _emit(v.name, out, left)
         if v.args:
             _show_items(list(v.args), "(", ")", out, left,

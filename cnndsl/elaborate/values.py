@@ -164,6 +164,9 @@ class Evaluator:
         if e.name in self.functions:
             return self._call_def(self.functions[e.name], e, env)
         fn = BUILTINS.get(e.name)
+        if fn is None and lookup(e.name) is not None:  # an op with attributes, as a value: `leaky_relu(0.2)`
+            return OpRef(e.name, tuple((a.name, self._eval(a.value, env)) for a in e.args),
+                         tuple(a.span for a in e.args))
         if fn is None:
             hint = (f"`{e.name}` is a block: use it in a chain of layers, not in arithmetic"
                     if e.name in self.blocks else did_you_mean(e.name, BUILTINS))
