@@ -34,6 +34,9 @@ ZOO = [
     ("vgg16.arch", "vgg16"),
     ("densenet121.arch", "densenet121"),
     ("squeezenet1_0.arch", "squeezenet1_0"),
+    ("mobilenet_v3_large.arch", "mobilenet_v3_large"),
+    ("efficientnet_b0.arch", "efficientnet_b0"),
+    ("convnext_tiny.arch", "convnext_tiny"),
 ]
 
 

@@ -25,7 +25,8 @@ ARCHS = Path(__file__).resolve().parents[1] / "archs"
 
 # The issue names ResNet-50, GoogLeNet, DenseNet-121 and VGG-16; the lead adds "densenet121.arch"
 # here when the zoo lands.
-MEMORY_ZOO = ["resnet50.arch", "googlenet.arch", "vgg16.arch", "alexnet.arch", "densenet121.arch"]
+MEMORY_ZOO = ["resnet50.arch", "googlenet.arch", "vgg16.arch", "alexnet.arch", "densenet121.arch",
+              "mobilenet_v3_large.arch", "efficientnet_b0.arch", "convnext_tiny.arch"]
 
 
 def measure(path, graph, device, batch=1, dtype=torch.float32):
