@@ -184,3 +184,29 @@ def test_stochastic_depth_rates_equal_torchvisions(name):
     assert len(theirs) > 5 and len(ours) == len(theirs)
     assert all(a.mode == "row" and a.scale == "train" for a in ours)
     assert [1 - a.survive for a in ours] == pytest.approx(theirs, abs=1e-12)
+
+
+@pytest.mark.parametrize("name", ["efficientnet_b0", "convnext_tiny",
+                                  pytest.param("efficientnet_b5", marks=pytest.mark.slow)])
+def test_training_step_equals_torchvisions(name):
+    """In training mode, from the same seed: stochastic depth drops the same rows of the same blocks
+    (the draws come in the same order), and BN's running statistics move alike (EfficientNet-B5's
+    momentum 0.01). Dropout is set to 0 in both: its draws are torch's, not ours to compare."""
+    size = _small_input(name)
+    theirs = _random_model(name).train()
+    with torch.device("meta"):
+        ours = to_module(cnndsl.analyze(ARCHS / f"{name}.arch", input=size))
+    ours = load_torchvision(ours.to_empty(device="cpu"), theirs).train()
+    for m in [*ours.modules(), *theirs.modules()]:
+        if isinstance(m, torch.nn.Dropout):
+            m.p = 0.0
+    x = torch.randn(4, *size)
+    torch.manual_seed(1)
+    got = ours(x)
+    torch.manual_seed(1)
+    expected = theirs(x)
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1.3e-6)
+    stats = [[b.running_mean for b in model.modules() if isinstance(b, torch.nn.BatchNorm2d)]
+             for model in (ours, theirs)]
+    for a, b in zip(*stats):
+        torch.testing.assert_close(a, b)
