@@ -39,7 +39,8 @@ def mangle(text: str, seed: int) -> str:
     out = []
     for i, (lexeme, brk) in enumerate(zip(s.lexemes, s.breaks)):
         trivia = s.trivia[i]
-        if brk == "arrow" and "#" not in trivia and rng.random() < 0.5:
+        # `else` may start a line but not end one (the grammar lets newlines before it only)
+        if brk == "arrow" and lexeme.text != "else" and "#" not in trivia and rng.random() < 0.5:
             # join the line to the one before, or leave the arrow at the end of the one before
             out += [" ", lexeme.text] if rng.random() < 0.5 else [" " + lexeme.text + "\n" + _ws(rng)]
             continue
