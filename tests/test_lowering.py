@@ -157,7 +157,7 @@ def test_a_class_per_block_repeats_as_loops_and_forward_shows_the_add_and_the_co
     assert re.search(r"class Stage\(nn\.Sequential\):\n.*\n.*\n.*\n\s+for i in range\(n - 1\):\n"
                      r"\s+self\.add_module\(f\"bottleneck\{i \+ 2\}\", Bottleneck\(4 \* c, c\)\)", resnet)
     assert resnet.count("class Bottleneck") == 2  # with and without the projection shortcut
-    assert "y = y + self.bn4(self.conv4(x))" in resnet and "y = y + x" in resnet
+    assert "y = y.add_(self.bn4(self.conv4(x)))" in resnet and "y = y.add_(x)" in resnet
     assert 'self.add_module(f"dense_layer{i + 1}", DenseLayer(in_channels + 32 * i))' in densenet
     assert "return torch.cat([x, y], 1)" in densenet
     assert "return torch.cat([b1, b2, b3, b4], 1)" in googlenet

@@ -104,6 +104,7 @@ def _allowed_call(func: ast.expr, classes: set[str]) -> bool:
     return func.attr in METHODS  # a tensor method: x.index_select(...), keep.to(...)
 
 
-# bernoulli_ and div_: DropPath(scale="train") draws as torchvision's stochastic_depth does
+# bernoulli_ and div_: DropPath(scale="train") draws as torchvision's stochastic_depth does;
+# add_: a residual add into its dead first operand (torchvision's `out += identity`)
 METHODS = {"index_select", "to", "view", "mean", "sum", "any", "float", "size", "contiguous", "permute", "bernoulli_",
-           "div_"}
+           "div_", "add_"}

@@ -172,7 +172,9 @@ def _forward_lines(t: Template, graph: Graph | None) -> list[str]:
     def render(k: int, args: list[str]) -> str:
         item = inst.items[k]
         if item.lowering is not None and item.lowering.inline is not None:
-            return item.lowering.inline(args)
+            low = item.lowering
+            in_place = low.inline_inplace is not None and item.node is not None and item.node.meta.get("inplace")
+            return low.inline_inplace(args) if in_place else low.inline(args)  # type: ignore[misc]
         joined = f"[{', '.join(args)}]" if item.lowering is not None and item.lowering.list_input else ", ".join(args)
         return f"self.{item.name}({joined})"
 

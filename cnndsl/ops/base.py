@@ -91,6 +91,9 @@ class Lowering:
     positional: int = 0
     defaults: dict[str, Any] = field(default_factory=dict)
     inline: Callable[[list[str]], str] | None = None
+    # the inline expression's in-place form (`a.add_(b)`), written where the liveness pass lets the
+    # layer overwrite its first input (`OpDef.inplace`); None: the expression always allocates
+    inline_inplace: Callable[[list[str]], str] | None = None
     list_input: bool = False
 
 

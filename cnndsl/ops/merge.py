@@ -30,15 +30,18 @@ def one_input(a: Any, ins: list[Shape]) -> bool:
 
 
 def _add_lowering(a: Any, ins: list[Shape]) -> Lowering:
-    # `a + b` is what a person writes (the residual add); three or more go through one module
-    return Lowering(inline=" + ".join) if len(ins) == 2 else Lowering("Sum", list_input=True)
+    # `a + b` is what a person writes (the residual add), `a.add_(b)` where `a` is dead after it, as
+    # torchvision's `out += identity` (no new tensor per block); three or more go through one module
+    if len(ins) != 2:
+        return Lowering("Sum", list_input=True)
+    return Lowering(inline=" + ".join, inline_inplace=lambda xs: f"{xs[0]}.add_({xs[1]})")
 
 
 CONCAT = OpDef(name="concat", category=Category.MERGE, attrs=NoAttrs, arity=None, shape=_concat_shape,
                label=lambda a: "concat", noop=one_input,
                lower=lambda a, ins: Lowering(inline=lambda xs: f"torch.cat([{', '.join(xs)}], 1)"))
 ADD = OpDef(name="add", category=Category.MERGE, attrs=NoAttrs, arity=None, shape=_equal_shape("add"),
-            label=lambda a: "add", lower=_add_lowering, noop=one_input,
+            label=lambda a: "add", lower=_add_lowering, noop=one_input, inplace=True,
             other_ops=lambda a, ins, out: {"add": (len(ins) - 1) * numel(out)})
 MEAN = OpDef(name="mean", category=Category.MERGE, attrs=NoAttrs, arity=None, shape=_equal_shape("mean"),
              label=lambda a: "mean", lower=lambda a, ins: Lowering("Mean", list_input=True), noop=one_input,

@@ -52,8 +52,11 @@ def _passes_straight(graph: Graph, node: Node, nxt: Node) -> bool:
 
 
 def _can_run_in_place(graph: Graph, node: Node) -> bool:
-    if not node.opdef.inplace:
+    if not node.opdef.inplace or node.inputs.count(node.inputs[0]) > 1:  # `add(x | x)` reads what it would write
         return False
+    low = node.opdef.lower(node.attrs, [graph[i].shape for i in node.inputs])
+    if low.list_input or (low.inline is not None and low.inline_inplace is None):
+        return False  # no in-place form to write: a module taking a list (`Sum`), or an expression without one
     source = graph[node.inputs[0]]
     if source.kind != "op" or graph.users(source.id) != [node.id]:
         return False

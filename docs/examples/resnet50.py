@@ -26,7 +26,7 @@ class Bottleneck2(nn.Module):
         y = self.relu2(self.bn2(self.conv2(y)))
         y = self.conv3(y)
         y = self.bn3(y)
-        y = y + self.bn4(self.conv4(x))
+        y = y.add_(self.bn4(self.conv4(x)))
         return self.relu3(y)
 
 
@@ -49,7 +49,7 @@ class Bottleneck(nn.Module):
         y = self.relu2(self.bn2(self.conv2(y)))
         y = self.conv3(y)
         y = self.bn3(y)
-        y = y + x
+        y = y.add_(x)
         return self.relu3(y)
 
 
