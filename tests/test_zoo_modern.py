@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import math
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from torchvision.models import regnet
 import cnndsl
 from cnndsl.lower import to_module
 from cnndsl.weights import load_torchvision
+from zoo import randomized
 
 ARCHS = Path(__file__).resolve().parents[1] / "archs"
 
@@ -85,23 +85,9 @@ def _report(name: str):
     return cnndsl.report(ARCHS / f"{name}.arch")
 
 
-def _random_model(name: str, seed: int = 0) -> torch.nn.Module:
-    """torchvision's model with random weights *and* random BN statistics (so that swapped running
-    means and variances would show), without torchvision's slower initialisers: He-scaled uniform
-    weights, small uniform biases, running variances in [0.5, 1.5]."""
-    model = _meta_model(name).to_empty(device="cpu")
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for key, t in model.state_dict().items():
-            if key.endswith("num_batches_tracked"):
-                t.zero_()
-            elif key.endswith("running_var"):
-                t.uniform_(0.5, 1.5, generator=gen)
-            elif t.dim() >= 2:
-                t.uniform_(-1, 1, generator=gen).mul_(math.sqrt(6 / t[0].numel()))
-            else:
-                t.uniform_(-0.5, 0.5, generator=gen)
-    return model
+def _random_model(name, seed: int = 0):
+    """torchvision's model with random weights and BN statistics (tests/zoo.py: randomized)."""
+    return randomized(_meta_model(name).to_empty(device="cpu"), seed)
 
 
 @pytest.mark.parametrize("name", NAMES)

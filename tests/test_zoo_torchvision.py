@@ -6,7 +6,6 @@ this file covers the rest of the lecture's torchvision models, through their thi
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from torch.utils.flop_counter import FlopCounterMode
 import cnndsl
 from cnndsl.lower import to_module
 from cnndsl.weights import load_torchvision
+from zoo import randomized
 
 ARCHS = Path(__file__).resolve().parents[1] / "archs"
 
@@ -70,22 +70,8 @@ def _meta_model(builder):
 
 
 def _random_model(builder, seed: int = 0):
-    """The torchvision model with random weights *and* random BN statistics (so that swapped
-    running means and variances would show), built without torchvision's slower initialisers:
-    He-scaled uniform weights, small uniform biases, running variances in [0.5, 1.5]."""
-    model = _meta_model(builder).to_empty(device="cpu")
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, t in model.state_dict().items():
-            if name.endswith("num_batches_tracked"):
-                t.zero_()
-            elif name.endswith("running_var"):
-                t.uniform_(0.5, 1.5, generator=gen)
-            elif t.dim() >= 2:
-                t.uniform_(-1, 1, generator=gen).mul_(math.sqrt(6 / t[0].numel()))
-            else:
-                t.uniform_(-0.5, 0.5, generator=gen)
-    return model
+    """torchvision's model with random weights and BN statistics (tests/zoo.py: randomized)."""
+    return randomized(_meta_model(builder).to_empty(device="cpu"), seed)
 
 
 def _params(model) -> int:

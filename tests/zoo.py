@@ -25,3 +25,25 @@ def small_input(name: str) -> tuple[int, int, int] | None:
     if any(tag in name for tag in CIFAR):
         return (3, 8, 8)  # three stages of 8, 4 and 2 pixels
     return (3, 64, 64)
+
+
+def randomized(model, seed: int = 0):
+    """`model` (materialised, e.g. `to_empty`) with random weights *and* random BN statistics, so
+    that swapped running means and variances would show, without torchvision's slower
+    initialisers: He-scaled uniform weights, small uniform biases, running variances in [0.5, 1.5]."""
+    import math
+
+    import torch  # here, not at the top: the static tests import this module without torch
+
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for key, t in model.state_dict().items():
+            if key.endswith("num_batches_tracked"):
+                t.zero_()
+            elif key.endswith("running_var"):
+                t.uniform_(0.5, 1.5, generator=gen)
+            elif t.dim() >= 2:
+                t.uniform_(-1, 1, generator=gen).mul_(math.sqrt(6 / t[0].numel()))
+            else:
+                t.uniform_(-0.5, 0.5, generator=gen)
+    return model
