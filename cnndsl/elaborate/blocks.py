@@ -8,12 +8,12 @@ from .. import ast
 from ..diagnostics import CnnDslError, Note, did_you_mean, error
 from ..ir import Frame
 from ..source import Span
-from . import body
+from . import body, replay
 from .context import MAX_DEPTH, Context, uses_chain
 from .values import BlockRef, Env, show
 
 Arg = tuple[str | None, Any, Span]  # (keyword or None, value, where it was written)
-Outputs = list[tuple[str, str]]  # (output name, node id)
+Outputs = replay.Outputs  # (output name, node id)
 MAX_USE_NOTES = 12  # a runaway recursion would otherwise list every level
 
 
@@ -67,25 +67,36 @@ def call_block(ctx: Context, block: ast.BlockDef, args: list[Arg], shown: list[A
     label = use_label(block, shown)
     key = use_key(block, bound, shape, multi)
     _check_size(ctx, block, key, label, use.span)
-    made = ctx.layers.made
-    env = ctx.globals.child(bound)
+    made, first = ctx.layers.made, len(ctx.graph)
     # A network that is nothing but a call of another (`network resnet50 = resnet(depth=50)`) is
     # that network: its call adds no component to the names, so modules are `stage1...`.
     name = "" if transparent else ctx.names.unique(block.name.lstrip("_") or "block")
     frame = Frame("block", name, label, use.span, block.span, params=tuple(bound.items()), block=block.name,
                   args=tuple((n, v) for n, v, _ in shown))
     with ctx.frame(frame):
-        ctx.body_envs.append(env)
-        try:
-            current, outputs = body.run(ctx, block.body, env, x, allow_multi=multi)
-        except CnnDslError as exc:  # say where the block was used, whatever went wrong inside
-            add_use_site(exc, label, use.span, block)
-            raise
-        finally:
-            ctx.body_envs.pop()
+        copied = replay.reuse(ctx, key, frame, x)
+        if copied is not None:
+            return copied
+        current, outputs = _run_body(ctx, block, bound, label, use, x, multi)
+        path = ctx.names.path()
+    outputs = outputs or [("output", current)]
     if key is not None:
         ctx.use_sizes[key] = ctx.layers.made - made
-    return current, outputs or [("output", current)]
+        replay.remember(ctx, key, x, path, frame, first, current, outputs)
+    return current, outputs
+
+
+def _run_body(ctx: Context, block: ast.BlockDef, bound: dict[str, Any], label: str, use: ast.Node, x: str,
+              multi: bool) -> tuple[str, Outputs | None]:
+    env = ctx.globals.child(bound)
+    ctx.body_envs.append(env)
+    try:
+        return body.run(ctx, block.body, env, x, allow_multi=multi)
+    except CnnDslError as exc:  # say where the block was used, whatever went wrong inside
+        add_use_site(exc, label, use.span, block)
+        raise
+    finally:
+        ctx.body_envs.pop()
 
 
 def too_deep(ctx: Context, block: ast.BlockDef, span: Span) -> CnnDslError:

@@ -6,7 +6,7 @@ value environment, the tensor it reads and, for a conv literal, the literal itse
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..diagnostics import CnnDslError, error
 from ..ir import Frame, Graph
@@ -15,6 +15,9 @@ from .program import Program
 from .sizes import LeastSizes
 from .units import Units
 from .values import Env, Evaluator
+
+if TYPE_CHECKING:
+    from .replay import Template
 
 MAX_REPEAT = 10_000  # copies in one `*N` or one `[... for ...]`
 MAX_NODES = 250_000  # layers made by one check, all its networks together: ResNet-1202 has about 4,800
@@ -135,6 +138,7 @@ class Context:
     # layers a block use made, by (block, its arguments, its input shape): a second equal use makes
     # as many, so a use that would pass MAX_NODES is refused before it is built (blocks.call_block)
     use_sizes: dict[Any, int] = field(default_factory=dict)
+    templates: dict[Any, Template] = field(default_factory=dict)  # the first use of each key, to copy (replay.py)
     _made_at_start: int = 0  # layers of the check made before this network
     # what a layer whose text is constant validated to, by its text and file (nodes.op_layer)
     constant_layers: dict[tuple[Any, ...], tuple[Any, Any]] = field(default_factory=dict)

@@ -10,7 +10,7 @@ that led there. Passes write their results into ``meta``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..ops import OPS, OpDef
@@ -19,7 +19,7 @@ from ..source import Span
 KINDS = ("input", "op", "output")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Frame:
     """One step of the way from the network to a node: a block use, a combinator, a repetition."""
 
@@ -41,8 +41,21 @@ class Frame:
     block: str = ""
     args: tuple[tuple[str | None, Any], ...] = field(default=(), compare=False, hash=False)
 
+    def clone(self, group: int) -> Frame:
+        """A frame of its own, equal to this one but for its group (a copy of a block use gets its
+        own frames: elaborate/replay.py). `dataclasses.replace` runs the checking constructor, at
+        ten times the cost, and a large copy clones a frame per layer."""
+        new = object.__new__(Frame)
+        for name in _FRAME_FIELDS:
+            object.__setattr__(new, name, getattr(self, name))
+        object.__setattr__(new, "group", group)
+        return new
 
-@dataclass
+
+_FRAME_FIELDS = tuple(f.name for f in fields(Frame))
+
+
+@dataclass(slots=True)  # a large graph holds hundreds of thousands: no __dict__ each
 class Node:
     id: str
     kind: str
@@ -137,6 +150,9 @@ class Graph:
     def __iter__(self) -> Iterator[Node]:
         """Nodes in creation order, which is a topological order and the order of execution."""
         return iter(self._nodes.values())
+
+    def __reversed__(self) -> Iterator[Node]:
+        return reversed(self._nodes.values())
 
     def __len__(self) -> int:
         return len(self._nodes)

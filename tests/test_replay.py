@@ -1,0 +1,87 @@
+"""A block use equal to an earlier one is copied, not elaborated again (cnndsl/elaborate/replay.py).
+The reference is elaboration itself with copying turned off: every zoo network and every case
+below gives the same graph either way (ids, ops, attributes, inputs, spans, shapes, the frames
+each layer sits in and which of them are one frame), the same generated Python and the same
+diagram."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cnndsl.api import check
+from cnndsl.elaborate import replay
+from cnndsl.ir import Graph
+from cnndsl.lower.python_source import to_source
+from cnndsl.views.graphviz import to_dot
+from tests.zoo import FILES
+
+CASES = {
+    "repeat_inside_a_block": "block b(c) = (3x3:c -> relu)*2 -> maxpool2x2/2\n"
+                             "network n : 3x32x32 = b(8) -> b(8) -> (b(8))*2 -> b(16)\n",
+    "nested_uses_and_named_tensors": "block inner(c) {\n  3x3:c as t -> relu\n  t -> 1x1:c\n}\n"
+                                     "block outer(c) = inner(c) -> inner(c) -> bn\n"
+                                     "network n : 8x16x16 = outer(8) -> outer(8) -> outer(8)\n",
+    "shortcut_first_residual": "block r(c) = residual<3x3:c -> bn -> relu -> 3x3:c -> bn> shortcut_first\n"
+                               "network n : 8x8x8 = r(8) -> r(8) -> r(8)\n",
+    "join_that_absorbs_its_input": "block f(k) = if k == 0 then 3x3:8 else join(f(k - 1) -> f(k - 1) | 3x3:8)\n"
+                                   "network n : 8x8x8 = join(f(2) | 3x3:8) -> f(2) -> f(2)\n",
+    "doubling_by_parameter": "block b(k) = if k == 0 then relu else (b(k - 1) -> b(k - 1))\n"
+                             "network n : 3x8x8 = b(10) -> b(10)\n",
+    "network_used_as_a_block": "network small(c=8, deep=false) : 8x8x8 {\n  3x3:c\n  if deep { 3x3:c }\n}\n"
+                               "network n : 8x8x8 = small(8) -> small(8, deep=true) -> small(8) -> small(8, true)\n",
+}
+
+
+def signature(graph: Graph) -> list[Any]:
+    """Everything a later stage can read from the graph; frames and repetition groups by their
+    identity pattern (first appearance), since only which of them are one matters."""
+    frames: dict[int, int] = {}
+    groups: dict[int, int] = {}
+    out = []
+    for node in graph:
+        scope = [(frames.setdefault(id(f), len(frames)), f.kind, f.name, f.label, f.use, f.defined, f.index,
+                  f.count, groups.setdefault(f.group, len(groups)) if f.kind == "repeat" else f.group, f.params,
+                  f.block, f.args) for f in node.scope]
+        out.append((node.id, node.kind, node.op, repr(node.attrs), node.inputs, node.span, scope, node.meta))
+    return out
+
+
+def both(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[Any], str, str]]:
+    """Per network of the file: its signature, Python source and DOT, with and without copying."""
+    def built() -> list[tuple[list[Any], str, str]]:
+        return [(signature(g), to_source(g), to_dot(g)) for g in check(path)]
+
+    copied = built()
+    with monkeypatch.context() as m:
+        m.setattr(replay, "reuse", lambda *a: None)
+        elaborated = built()
+    return [copied, elaborated]
+
+
+@pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
+def test_copying_equal_uses_gives_what_elaborating_them_gives_on_the_zoo(path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch):
+    copied, elaborated = both(path, monkeypatch)
+    assert copied == elaborated
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_copying_equal_uses_gives_what_elaborating_them_gives(name: str, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch):
+    path = tmp_path / f"{name}.arch"
+    path.write_text(CASES[name])
+    copied, elaborated = both(path, monkeypatch)
+    assert copied == elaborated
+
+
+def test_equal_uses_are_copied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The cases above would pass if nothing were ever copied: count the copies."""
+    copies = []
+    real = replay.copy
+    monkeypatch.setattr(replay, "copy", lambda *a: copies.append(a[1].path) or real(*a))
+    path = tmp_path / "n.arch"
+    path.write_text(CASES["nested_uses_and_named_tensors"])
+    check(path)
+    assert copies == ["outer1.inner1", "outer1", "outer1"]  # the second inner of outer1; outer2 and outer3
