@@ -164,6 +164,23 @@ def test_a_class_per_block_repeats_as_loops_and_forward_shows_the_add_and_the_co
     assert googlenet.count("class Inc(") == 1 and googlenet.count(" = Inc(") == 9  # one class, nine uses
 
 
+def test_a_constructor_relates_numbers_of_one_kind_only(write_arch):
+    """`padding=k // 2` and `4 * c` are real relations; a kernel size that two uses give as 3 and 5
+    beside widths 24 and 40 is not `out // 7` (EfficientNet's stages wrote it so), nor is
+    RegNetY-16GF's block count (4 and 11 blocks in stages of 4 and 11 groups) `n - 1` of the group
+    count: each is a parameter of its own."""
+    text = ("block b(row, out) = 1x1:out -> conv(out=out, k=row[0], p=row[0] // 2) -> 1x1:(4*out)\n"
+            "network n : 8x16x16 = b([3], 24) -> b([5], 40)\n")
+    source = generate(cnndsl.analyze(write_arch(text)))[0]
+    assert "nn.Conv2d(out, out, kernel_size, padding=padding)" in source and "nn.Conv2d(out, 4 * out, 1)" in source
+    assert "B(8, 24, 3, 1)" in source and "B(96, 40, 5, 2)" in source
+    efficientnet = _source("efficientnet_b0")
+    assert "padding=k // 2" in efficientnet and "Se(e, m // 4)" in efficientnet and "// 7" not in efficientnet
+    assert "MbStage(16, 24, 3, 0.975)" in efficientnet
+    regnet = _source("regnet_y_16gf")
+    assert "range(n - 1)" not in regnet and "range(count)" in regnet
+
+
 def test_comments_point_back_to_the_arch_text_as_the_user_gave_it(tmp_path, monkeypatch):
     source = _source("googlenet")
     assert "# archs/googlenet.arch:15" in source or re.search(r"# .*googlenet\.arch:\d+", source)
