@@ -27,6 +27,8 @@ CASES = {
                                "network n : 8x8x8 = r(8) -> r(8) -> r(8)\n",
     "join_that_absorbs_its_input": "block f(k) = if k == 0 then 3x3:8 else join(f(k - 1) -> f(k - 1) | 3x3:8)\n"
                                    "network n : 8x8x8 = join(f(2) | 3x3:8) -> f(2) -> f(2)\n",
+    "names_given_to_equal_uses": "block b(c) {\n  3x3:c as inner\n  inner -> relu\n}\n"
+                                 "network n : 8x8x8 {\n  b(8) as t1\n  t1 -> b(8) as t2\n  t1 -> b(8) -> relu\n}\n",
     "doubling_by_parameter": "block b(k) = if k == 0 then relu else (b(k - 1) -> b(k - 1))\n"
                              "network n : 3x8x8 = b(10) -> b(10)\n",
     "network_used_as_a_block": "network small(c=8, deep=false) : 8x8x8 {\n  3x3:c\n  if deep { 3x3:c }\n}\n"
@@ -45,7 +47,7 @@ def signature(graph: Graph) -> list[Any]:
                   f.count, groups.setdefault(f.group, len(groups)) if f.kind == "repeat" else f.group, f.params,
                   f.block, f.args) for f in node.scope]
         out.append((node.id, node.kind, node.op, repr(node.attrs), node.inputs, node.span, scope, node.meta))
-    return out
+    return out + [str(w) for w in graph.warnings]
 
 
 def both(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[Any], str, str]]:

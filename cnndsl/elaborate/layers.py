@@ -59,7 +59,8 @@ def named(ctx: Context, e: ast.Named, env: Env, x: str, start: bool) -> str:
     target.values[e.name] = Tensor(x)
     s = e.span  # the name ends the text `... as NAME`: a warning that it is unused points at it
     where = Span(s.file, s.end_line, s.end_column - len(e.name), s.end_line, s.end_column)
-    ctx.graph[x].meta.setdefault("names", []).append((e.name, where))
+    node = ctx.graph[x]  # a new meta, not the old one grown: a block use's copy (replay.py) keeps the old
+    node.meta = {**node.meta, "names": [*node.meta.get("names", ()), (e.name, where)]}
     return x
 
 

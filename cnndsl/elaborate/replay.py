@@ -33,6 +33,9 @@ class Template:
     module path and its frame (where, in each layer's scope, the use's own frames begin)."""
 
     nodes: tuple[Node, ...]
+    # each node's meta as the use left it: naming the use's result later (`b(8) as t`) gives its node
+    # a new meta (layers.named), so these stay as they were
+    metas: tuple[dict[str, Any], ...]
     input: str
     path: str
     frame: Frame
@@ -77,7 +80,8 @@ def record(x: str, path: str, frame: Frame, nodes: tuple[Node, ...], current: st
         if any(i not in made and i != x for i in node.inputs) or (x in node.inputs and OPS[node.op or ""].flattens):
             return None
         depth = max(depth, node.id.count("."))  # a block use nested in it adds a component to the names
-    return Template(nodes, x, path, frame, depth - prefix.count("."), current, outputs)
+    return Template(nodes, tuple(n.meta for n in nodes), x, path, frame, depth - prefix.count("."), current,
+                    outputs)
 
 
 def _newest(ctx: Context, count: int) -> tuple[Node, ...]:
@@ -91,9 +95,9 @@ def copy(ctx: Context, t: Template, frame: Frame, x: str) -> dict[str, str]:
     g, scopes = ctx.graph, _Scopes(ctx, t.frame, ctx.names.scope())
     path, cut = ctx.names.path(), len(t.path)
     ids = {t.input: x}
-    for node in t.nodes:
+    for node, meta in zip(t.nodes, t.metas):
         new = Node(path + node.id[cut:], "op", node.op, node.attrs, [ids[i] for i in node.inputs], node.span,
-                   scopes.of(node.scope), dict(node.meta))
+                   scopes.of(node.scope), dict(meta))
         ids[node.id] = g.add(new).id
     ctx.layers.made += len(t.nodes)
     return ids
