@@ -5,16 +5,19 @@ each layer sits in and which of them are one frame), the same generated Python a
 diagram."""
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cnndsl.api import check
+from cnndsl.diagnostics import CnnDslError
 from cnndsl.elaborate import replay
 from cnndsl.ir import Graph
 from cnndsl.lower.python_source import to_source
 from cnndsl.views.graphviz import to_dot
+from tests.test_random_networks import chain
 from tests.zoo import FILES
 
 CASES = {
@@ -87,3 +90,30 @@ def test_equal_uses_are_copied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     path.write_text(CASES["nested_uses_and_named_tensors"])
     check(path)
     assert copies == ["outer1.inner1", "outer1", "outer1"]  # the second inner of outer1; outer2 and outer3
+
+
+def random_program(rng: random.Random) -> str:
+    """Blocks built from every construct (tests/test_random_networks.py's generator), one calling
+    another, used with few enough argument values that equal uses are common."""
+    a = f"block a(c, s) = {chain(rng, 1)} -> 3x3:c/s"
+    b = f"block b(c) = {chain(rng, 1)} -> a(c, 1) -> ({chain(rng, 1)}) -> a(c, 1)"
+    uses = [rng.choice(["a(8, 1)", "a(8, 2)", "a(4, 1)", "b(8)", "b(4)", "(a(8, 1))*2", "residual<b(8)>",
+                        "(b(8) | b(8))", "dense<a(4, 1)>"]) for _ in range(rng.randint(2, 6))]
+    return (f'include "std.arch"\nunit = conv(bias=false) -> bn -> relu\n{a}\n{b}\n'
+            f"network n : 8x16x16 = {' -> '.join(uses)} -> gap -> fc:5\n")
+
+
+def test_copying_equal_uses_gives_what_elaborating_them_gives_on_random_programs(tmp_path: Path,
+                                                                                monkeypatch: pytest.MonkeyPatch):
+    rng = random.Random(11)
+    accepted = 0
+    for case in range(150):
+        path = tmp_path / f"case{case}.arch"
+        path.write_text(random_program(rng))
+        try:
+            copied, elaborated = both(path, monkeypatch)
+        except CnnDslError:
+            continue  # a random body may change the shape where a residual needs it kept
+        accepted += 1
+        assert copied == elaborated, path.read_text()
+    assert accepted >= 30  # (with this seed: 32) the test must compare graphs, not refusals
