@@ -1,16 +1,14 @@
 """A layer's written attributes, checked against its op's row: unknown names, and values the op's
-pydantic model refuses (a negative channel count, a probability above 1, a size beyond 64 bits),
+attribute types refuse (a negative channel count, a probability above 1, a size beyond 64 bits),
 each reported at the text that wrote it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args, get_origin
-
-from pydantic import ValidationError
-from pydantic_core import ErrorDetails
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from ..diagnostics import CnnDslError, did_you_mean, error
 from ..ops import Attrs, OpDef, lookup
+from ..ops.schema import Invalid, Problem
 from ..source import Span
 from .values import show
 
@@ -42,13 +40,15 @@ class Written:
 def bare_words(opdef: OpDef, key: str) -> tuple[str, ...]:
     """The words an attribute typed `Literal["batch", "row"]` takes: written bare (`mode=row`), as
     the row declares them, so a new op's enumerated attribute needs nothing outside its row."""
-    info = opdef.attrs.model_fields.get(key)
-    return _literal_words(info.annotation) if info is not None else ()
+    annotation = opdef.attrs.schema().annotations.get(key)
+    return _literal_words(annotation) if annotation is not None else ()
 
 
 def _literal_words(annotation: Any) -> tuple[str, ...]:
     if get_origin(annotation) is Literal:
         return tuple(a for a in get_args(annotation) if isinstance(a, str))
+    if get_origin(annotation) is Annotated:
+        return _literal_words(get_args(annotation)[0])
     return tuple(w for member in get_args(annotation) for w in _literal_words(member))  # `Literal[...] | None`
 
 
@@ -59,20 +59,19 @@ def validate(opdef: OpDef, written: Written, blocks: set[str]) -> Attrs:
         if key not in fields:
             raise _unknown(opdef, key, written.span(key), blocks)
     try:
-        return opdef.attrs(**written.values)
-    except ValidationError as exc:
-        first = _most_relevant(exc.errors())
+        return opdef.attrs.check(written.values)
+    except Invalid as exc:
+        first = _most_relevant(exc.problems)
         key = str(first["loc"][0]) if first["loc"] else ""
         raise error(f"bad value for `{key}` of `{opdef.name}`: {show(written.values.get(key))}",
                     written.span(key), details=[_explain(key, first)]) from None
 
 
 def field_names(opdef: OpDef) -> frozenset[str]:
-    """The attribute names of an op, kept per model (pydantic's `model_fields` is a property that
-    costs a microsecond a layer)."""
+    """The attribute names of an op, kept per attributes class."""
     names = _FIELDS.get(opdef.attrs)
     if names is None:
-        names = _FIELDS[opdef.attrs] = frozenset(opdef.attrs.model_fields)
+        names = _FIELDS[opdef.attrs] = frozenset(opdef.attrs.schema().names)
     return names
 
 
@@ -80,7 +79,7 @@ _FIELDS: dict[type, frozenset[str]] = {}
 
 
 def _unknown(opdef: OpDef, key: str, span: Span, blocks: set[str]) -> CnnDslError:
-    fields = opdef.attrs.model_fields
+    fields = opdef.attrs.schema().names
     hint = did_you_mean(key, fields)
     if hint is None and (lookup(key) or key in blocks):
         hint = f"`{key}` is a layer: did you forget `->` before it?"
@@ -89,7 +88,7 @@ def _unknown(opdef: OpDef, key: str, span: Span, blocks: set[str]) -> CnnDslErro
                  details=[f"attributes of {opdef.name}: {known}"])
 
 
-# pydantic's error types, in the words of the language (`true`, a whole number, a list)
+# the problems' types (pydantic's names, `ops.schema`), in the words of the language (`true`, a whole number, a list)
 _WORDS = {
     "int_type": "must be a whole number", "int_from_float": "must be a whole number",
     "int_parsing": "must be a whole number", "int_parsing_size": "must be a 64-bit integer",
@@ -100,7 +99,7 @@ _WORDS = {
 }
 
 
-def _most_relevant(errors: list[ErrorDetails]) -> ErrorDetails:
+def _most_relevant(errors: list[Problem]) -> Problem:
     """Of the errors of a union (`k` is a number or a pair), the one about the member the value is
     (a range error inside a pair) rather than a member it is not (`[0, 1]` is not a number)."""
     first_key = errors[0]["loc"][:1]
@@ -109,7 +108,7 @@ def _most_relevant(errors: list[ErrorDetails]) -> ErrorDetails:
     return next((e for e in same if not e["type"].endswith(mismatch)), errors[0])
 
 
-def _explain(key: str, e: ErrorDetails) -> str:
+def _explain(key: str, e: Problem) -> str:
     """One line: what the value must be, e.g. `out must be at least 1`."""
     ctx = e.get("ctx", {})
     kind = e["type"]

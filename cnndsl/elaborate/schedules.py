@@ -6,6 +6,8 @@ elaborator creates those layers with the rule and this pass, run at the end of e
 numbers them in execution order and writes the probability into each one's attributes."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..ir import Graph
 from ..ops.paths import LinearDecay
 
@@ -15,4 +17,4 @@ def resolve_schedules(graph: Graph) -> None:
     total = len(scheduled)
     for l, node in enumerate(scheduled, 1):
         rule = node.attrs.survive
-        node.attrs = node.attrs.model_copy(update={"survive": rule.at(l, total), "rule": f"{rule}, {l} of {total}"})
+        node.attrs = replace(node.attrs, survive=rule.at(l, total), rule=f"{rule}, {l} of {total}")

@@ -9,20 +9,21 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, dataclass_transform
 
-from pydantic import BaseModel, ConfigDict, Field
+from .schema import Bound, Schema, to_json
 
 Shape = tuple[int, ...]  # one sample: (C, H, W) for feature maps, (F,) for vectors
 Pair = tuple[int, int]  # (h, w)
 
 # What a `.arch` file may write, checked when a layer is made (a located error names the limit).
 MAX_SIZE = 2**63 - 1  # sizes must fit the 64-bit integers PyTorch and ONNX store them in
-Size = Annotated[int, Field(ge=1, le=MAX_SIZE)]  # channels, features, kernels, strides, windows
-Offset = Annotated[int, Field(ge=0, le=MAX_SIZE)]  # padding, channel numbers
+Size = Annotated[int, Bound(ge=1, le=MAX_SIZE)]  # channels, features, kernels, strides, windows
+Offset = Annotated[int, Bound(ge=0, le=MAX_SIZE)]  # padding, channel numbers
 SizePair = Size | tuple[Size, Size]  # `k=3` or `k=(1, 7)`
 OffsetPair = Offset | tuple[Offset, Offset]
-Probability = Annotated[float, Field(ge=0, le=1)]
+Probability = Annotated[float, Bound(ge=0, le=1)]
+Positive = Annotated[float, Bound(gt=0)]  # an epsilon
 
 
 class Category(StrEnum):
@@ -62,14 +63,37 @@ class OpError(Exception):
         self.help = help
 
 
-class Attrs(BaseModel):
-    """An op's attributes. Ops whose defaults depend on the input have two types: the written
-    phase (`ConvSpec`: what the text said, optional or int-or-pair) that `OpDef.attrs` validates,
-    and the completed phase (`Conv`: pairs, channels known) that `OpDef.complete` returns and every
-    rule and lowering reads. Other ops have one type for both."""
+@dataclass_transform(frozen_default=True, kw_only_default=True)
+class Attrs:
+    """An op's attributes: a frozen dataclass whose annotations say what may be written (see
+    `schema`). Ops whose defaults depend on the input have two types: the written phase
+    (`ConvSpec`: what the text said, optional or int-or-pair) that `OpDef.attrs` checks, and the
+    completed phase (`Conv`: pairs, channels known) that `OpDef.complete` returns and every rule and
+    lowering reads. Other ops have one type for both. Each subclass is made a dataclass here, so a
+    row declares its attributes as plain annotated fields."""
 
-    # defer_build: a model's validator is built when first used, not when the op table is imported
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    _schema: ClassVar[Schema | None] = None  # built when the class is first checked
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._schema = None
+        dataclass(frozen=True, kw_only=True)(cls)
+
+    @classmethod
+    def schema(cls) -> Schema:
+        if cls._schema is None:
+            cls._schema = Schema(cls)
+        return cls._schema
+
+    @classmethod
+    def check(cls, values: dict[str, Any]) -> Attrs:
+        """The attributes a text wrote, checked and converted (`3.0` -> 3, a list -> a tuple);
+        raises `schema.Invalid` with pydantic-shaped problems, in field order."""
+        return cls(**cls.schema().check(values))
+
+    def to_json(self) -> dict[str, Any]:
+        """The attributes as JSON data (the report's `attrs`)."""
+        return {name: to_json(getattr(self, name)) for name in type(self).schema().names}
 
 
 class NoAttrs(Attrs):

@@ -7,8 +7,6 @@ coefficient and adds a trainable bias. ShuffleNetV2 splits and shuffles channels
 normalises each position over its channels and scales each residual branch per channel."""
 from __future__ import annotations
 
-from pydantic import Field
-
 from .base import (
     INPUT,
     Attrs,
@@ -17,6 +15,7 @@ from .base import (
     Offset,
     OpDef,
     OpError,
+    Positive,
     Saved,
     Shape,
     Size,
@@ -135,7 +134,7 @@ SHUFFLE = OpDef(
 
 
 class LnAttrs(Attrs):
-    eps: float = Field(1e-5, gt=0)
+    eps: Positive = 1e-5
 
 
 def _ln_saved(a: LnAttrs, ins: list[Shape], out: Shape) -> tuple[Saved, ...]:

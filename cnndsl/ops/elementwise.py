@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
-
 from .base import (
     INPUT,
     OUTPUT,
@@ -13,6 +11,7 @@ from .base import (
     Lowering,
     NoAttrs,
     OpDef,
+    Positive,
     Probability,
     Saved,
     Shape,
@@ -28,7 +27,7 @@ def same(a: Any, ins: list[Shape]) -> Shape:
 
 
 class BnAttrs(Attrs):
-    eps: float = Field(1e-5, gt=0)
+    eps: Positive = 1e-5
     momentum: Probability = 0.1
 
 

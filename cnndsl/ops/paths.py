@@ -5,12 +5,11 @@ which is what the lowering's module implements (see `cnndsl.lower.runtime`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
-
-from pydantic import ConfigDict, Field
+from typing import Annotated, Literal
 
 from .base import Attrs, Category, Lowering, OpDef, OpError, Saved, Shape, numel
 from .merge import _equal_shape
+from .schema import Bound
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,6 @@ def linear_decay(last: object) -> LinearDecay:
 
 
 class DropPathAttrs(Attrs):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, defer_build=True)
     survive: float | LinearDecay = 1.0  # probability that the path is kept in training
     mode: Literal["batch", "row"] = "batch"  # one draw per mini-batch (the paper) or per sample
     # where the 1/p of the expectation goes: "eval" multiplies by p at test time (Huang et al. 2016),
@@ -80,7 +78,7 @@ DROPPATH = OpDef(
 
 
 class JoinAttrs(Attrs):
-    drop: float = Field(0.0, ge=0, lt=1)  # local drop-path: probability that an input is dropped
+    drop: Annotated[float, Bound(ge=0, lt=1)] = 0.0  # local drop-path: probability that an input is dropped
 
 
 # FractalNet's join (Larsson et al. 2017): the element-wise mean of its inputs. In training each

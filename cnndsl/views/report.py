@@ -102,7 +102,7 @@ def _layer(graph: Graph, node: Node, memory: dict[str, dict[str, int]]) -> Layer
         buffers=node.meta["buffers"], macs=node.meta["macs"], flops=node.meta["flops"],
         source=str(node.span), line=node.span.line if node.span else 0,
         scope=[f.label for f in node.scope if f.kind == "block"],
-        attrs=node.attrs.model_dump(mode="json"),
+        attrs=node.attrs.to_json(),
         other_ops=node.meta["other_ops"], conventions=node.meta["conventions"],
         memory=LayerMemory(**memory[node.id]), rf=_rf(node.meta["rf"]),
     )

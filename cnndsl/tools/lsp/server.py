@@ -147,7 +147,7 @@ def op_table() -> dict[str, list[str]]:
         return {}
     out: dict[str, list[str]] = {}
     for name, op in OPS.items():
-        attrs = list(getattr(getattr(op, "attrs", None), "model_fields", {}) or [])
+        attrs = list(op.attrs.schema().names)
         out[name] = attrs
         if getattr(op, "kernel_sugar", False):
             out.update({f"{name}{k}": attrs for k in ("1x1", "3x3", "5x5", "7x7")})
