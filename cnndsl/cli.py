@@ -208,14 +208,20 @@ def _graph_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Every network of each file (the main one with -D values), or the one --network names."""
-    from .api import analyze, check
+    """Every network of each file (the main one with -D values), or the one --network names.
+
+    Every error is the elaborator's (the passes only count), so a check runs the one pass its line
+    prints, the parameter count; `compile` and `summary` run them all. The rest was 40% of the
+    check of the collection (docs/performance.md)."""
+    from .api import elaborate, elaborate_all
+    from .passes import count_params, run_passes
     failed = 0
     for f in args.files:
         try:
             kw = _graph_args(args)
-            graphs = [analyze(f, **kw)] if args.network else \
-                check(f, input=kw["input"], params=kw["params"], include_path=kw["include_path"])
+            graphs = [elaborate(f, **kw)] if args.network else \
+                elaborate_all(f, input=kw["input"], params=kw["params"], include_path=kw["include_path"])
+            graphs = [run_passes(g, (count_params,)) for g in graphs]
         except CnnDslError as exc:
             _print_error(exc, args)
             failed += 1
