@@ -6,38 +6,39 @@ of the text it came from. Layer expressions (what tensors flow through) and valu
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from .records import record
 from .source import Span
 
 
-@dataclass(frozen=True)
+@record
 class Node:
     span: Span = field(compare=False, repr=False)
 
 
 # ------------------------------------------------------------------ value expressions
-@dataclass(frozen=True)
+@record
 class Const(Node):
     value: object
 
 
-@dataclass(frozen=True)
+@record
 class Var(Node):
     name: str
 
 
-@dataclass(frozen=True)
+@record
 class ListExpr(Node):
     items: tuple[Expr, ...]
 
 
-@dataclass(frozen=True)
+@record
 class DictExpr(Node):
     pairs: tuple[tuple[Expr, Expr], ...]
 
 
-@dataclass(frozen=True)
+@record
 class Comprehension(Node):
     """`[f(x) for x in xs if cond]`; several variables unpack each item: `for i, x in enumerate(xs)`."""
 
@@ -47,38 +48,38 @@ class Comprehension(Node):
     cond: Expr | None
 
 
-@dataclass(frozen=True)
+@record
 class Index(Node):
     target: Expr
     key: Expr
 
 
-@dataclass(frozen=True)
+@record
 class Call(Node):
     name: str
     args: tuple[Arg, ...]
 
 
-@dataclass(frozen=True)
+@record
 class BinOp(Node):
     op: str
     left: Expr
     right: Expr
 
 
-@dataclass(frozen=True)
+@record
 class Unary(Node):
     op: str  # "-" or "not"
     operand: Expr
 
 
-@dataclass(frozen=True)
+@record
 class BoolOp(Node):
     op: str  # "and" / "or"
     operands: tuple[Expr, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Ternary(Node):
     cond: Expr
     then: Expr
@@ -88,37 +89,37 @@ class Ternary(Node):
 Expr = Const | Var | ListExpr | Comprehension | DictExpr | Index | Call | BinOp | Unary | BoolOp | Ternary
 
 
-@dataclass(frozen=True)
+@record
 class Arg(Node):
     name: str | None  # None for a positional argument
     value: Expr
 
 
-@dataclass(frozen=True)
+@record
 class Attr(Node):
     name: str
     value: Expr | None  # None for a flag such as `ceil`
 
 
 # ------------------------------------------------------------------ layer expressions
-@dataclass(frozen=True)
+@record
 class Seq(Node):
     items: tuple[Layer, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Repeat(Node):
     body: Layer
     count: Expr
 
 
-@dataclass(frozen=True)
+@record
 class Named(Node):
     body: Layer
     name: str
 
 
-@dataclass(frozen=True)
+@record
 class UnitLayer(Node):
     """`3x3:64/2`: the file's conv unit with a kernel, filters and a stride; `(k)x(k):64` writes
     the kernel as expressions (`kernel_exprs`, and `kernel` is empty)."""
@@ -130,7 +131,7 @@ class UnitLayer(Node):
     kernel_exprs: tuple[Expr, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class NameLayer(Node):
     """`conv3x3:64/2`, `maxpool3x3/2 ceil`, `relu`, `fc:10`, `mystem`, `a4`."""
 
@@ -140,7 +141,7 @@ class NameLayer(Node):
     attrs: tuple[Attr, ...]
 
 
-@dataclass(frozen=True)
+@record
 class CallLayer(Node):
     """`bn(eps=0.001)`, `inc(64, 96, 128, 16, 32, 32)`."""
 
@@ -149,7 +150,7 @@ class CallLayer(Node):
     attrs: tuple[Attr, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Merge(Node):
     """`concat(a | b)`, `inception(...)`, `add(...)`, `mean(...)`, and a bare `(a | b)`."""
 
@@ -158,7 +159,7 @@ class Merge(Node):
     attrs: tuple[Attr, ...]
 
 
-@dataclass(frozen=True)
+@record
 class MergeFor(Node):
     """`concat(select(t) -> 5x5:1 for t in table)`: one branch per item, merged like `Merge`."""
 
@@ -169,7 +170,7 @@ class MergeFor(Node):
     attrs: tuple[Attr, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Combinator(Node):
     """`residual<body>`, `residual<body, shortcut>`, `dense<body>`."""
 
@@ -179,14 +180,14 @@ class Combinator(Node):
     attrs: tuple[Attr, ...]
 
 
-@dataclass(frozen=True)
+@record
 class CondLayer(Node):
     cond: Expr
     then: Layer
     otherwise: Layer | None
 
 
-@dataclass(frozen=True)
+@record
 class ForLayer(Node):
     body: Layer
     vars: tuple[str, ...]  # `for w, s in zip(ws, ss)` unpacks each item
@@ -197,29 +198,29 @@ Layer = Seq | Repeat | Named | UnitLayer | NameLayer | CallLayer | Merge | Merge
 
 
 # ------------------------------------------------------------------ statements and items
-@dataclass(frozen=True)
+@record
 class Let(Node):
     name: str
     value: Expr
 
 
-@dataclass(frozen=True)
+@record
 class ChainStmt(Node):
     chain: Layer
 
 
-@dataclass(frozen=True)
+@record
 class OutputItem(Node):
     name: str
     cond: Expr | None
 
 
-@dataclass(frozen=True)
+@record
 class Output(Node):
     items: tuple[OutputItem, ...]
 
 
-@dataclass(frozen=True)
+@record
 class If(Node):
     cond: Expr
     then: tuple[Stmt, ...]
@@ -229,13 +230,13 @@ class If(Node):
 Stmt = Let | ChainStmt | Output | If
 
 
-@dataclass(frozen=True)
+@record
 class Param(Node):
     name: str
     default: Expr | None
 
 
-@dataclass(frozen=True)
+@record
 class BlockDef(Node):
     """A `block` or a `network`: a network is a block with an input and command-line parameters."""
 
@@ -248,7 +249,7 @@ class BlockDef(Node):
     input_name: str | None = None  # `block transition : m`: bound to the input's channel count
 
 
-@dataclass(frozen=True)
+@record
 class FuncDef(Node):
     """`def make_divisible(v, d=8, min_value=d) = ...`: a value function at file level."""
 
@@ -257,17 +258,17 @@ class FuncDef(Node):
     body: Expr
 
 
-@dataclass(frozen=True)
+@record
 class Include(Node):
     path: str
 
 
-@dataclass(frozen=True)
+@record
 class UnitDecl(Node):
     chain: Layer
 
 
-@dataclass(frozen=True)
+@record
 class Module(Node):
     path: str
     items: tuple[Include | UnitDecl | BlockDef | Let | FuncDef, ...]

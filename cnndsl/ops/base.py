@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, dataclass_transform
 
+from ..records import record
 from .schema import Bound, Schema, to_json
 
 Shape = tuple[int, ...]  # one sample: (C, H, W) for feature maps, (F,) for vectors
@@ -77,7 +78,7 @@ class Attrs:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._schema = None
-        dataclass(frozen=True, kw_only=True)(cls)
+        record(cls, kw_only=True)
 
     @classmethod
     def schema(cls) -> Schema:
