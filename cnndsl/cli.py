@@ -235,13 +235,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     from .api import analyze
-    from .views.report import build_report, format_table, format_totals
+    from .views.report_data import dumps, format_table, format_totals, report_data
     diagram = getattr(args, "diagram", None)
     if diagram:
         _check_diagram_target(diagram)
     graph = analyze(args.file, **_graph_args(args))
     _print_warnings([graph], args)
-    report = build_report(graph, batch=args.batch, dtype=args.dtype)
+    report = report_data(graph, batch=args.batch, dtype=args.dtype)  # what views.report.Report declares
     if diagram:
         _write_diagram(graph, args, diagram)
     emit = getattr(args, "emit", None)
@@ -251,7 +251,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
         write_atomic(Path(args.output), lambda path: EMITTERS[emit](graph, report, path))
         print(f"wrote {args.output}", file=sys.stderr)
     if args.json:
-        print(report.model_dump_json(indent=2))
+        print(dumps(report))
     elif args.totals or emit:
         print(format_totals(report, args.convention))
     else:
@@ -352,7 +352,8 @@ def _emit_python(graph, report, path: Path) -> None:
 
 
 def _emit_json(graph, report, path: Path) -> None:
-    path.write_text(report.model_dump_json(indent=2))
+    from .views.report_data import dumps
+    path.write_text(dumps(report))
 
 
 def _emit_onnx(graph, report, path: Path) -> None:
