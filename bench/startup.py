@@ -13,11 +13,16 @@ PYTHONDONTWRITEBYTECODE). Prints the median and the best of the wall times, the 
 time (user + system, the measure less sensitive to a shared machine), the ratios of the medians,
 and the load average before and after, since on a shared machine wall time depends on it.
 
-Run: python bench/startup.py [N]   (default 7). Goals (issue 11): compile --json under 0.35 s
+`--no-pth` runs every command, both sides, as `python -S` with site-packages on PYTHONPATH: the
+same modules, but no `.pth` file runs at start-up (a sandbox's certifi import in one of them costs
+every Python process on this machine about 80 ms, cnndsl's or torchinfo's alike).
+
+Run: python bench/startup.py [N] [--no-pth]   (default 7). Goals (issue 11): compile --json under 0.35 s
 on 2 cores and at least 20 times faster than torchinfo; check of the collection under 2 s."""
 from __future__ import annotations
 
 import os
+import site
 import statistics
 import subprocess
 import sys
@@ -30,13 +35,13 @@ TORCHINFO = ("import torchvision, torchinfo; "
              "torchinfo.summary(torchvision.models.resnet50(), input_size=(1, 3, 224, 224), verbose=0)")
 
 
-def commands() -> dict[str, list[str]]:
+def commands(python: list[str]) -> dict[str, list[str]]:
     archs = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "archs").glob("*.arch"))
     return {
-        "cnndsl compile archs/resnet50.arch --json": [sys.executable, "-m", "cnndsl", "compile",
+        "cnndsl compile archs/resnet50.arch --json": [*python, "-m", "cnndsl", "compile",
                                                       "archs/resnet50.arch", "--json"],
-        "torchinfo.summary(torchvision resnet50)": [sys.executable, "-c", TORCHINFO],
-        f"cnndsl check archs/*.arch ({len(archs)} files)": [sys.executable, "-m", "cnndsl", "check", *archs],
+        "torchinfo.summary(torchvision resnet50)": [*python, "-c", TORCHINFO],
+        f"cnndsl check archs/*.arch ({len(archs)} files)": [*python, "-m", "cnndsl", "check", *archs],
     }
 
 
@@ -55,11 +60,14 @@ def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    no_pth = "--no-pth" in sys.argv
+    counts = [a for a in sys.argv[1:] if a != "--no-pth"]
+    n = int(counts[0]) if counts else 7
     with tempfile.TemporaryDirectory() as pycache:
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONPYCACHEPREFIX": pycache}
+        path = [str(ROOT), *(site.getsitepackages() if no_pth else [])]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(path), "PYTHONPYCACHEPREFIX": pycache}
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        cmds = commands()
+        cmds = commands([sys.executable, "-S"] if no_pth else [sys.executable])
         load_before = os.getloadavg()[0]
         for argv in cmds.values():
             run_once(argv, env)  # warm-up: bytecode written, files in the page cache
@@ -68,7 +76,8 @@ def main() -> None:
             for name, argv in cmds.items():
                 times[name].append(run_once(argv, env))
         load_after = os.getloadavg()[0]
-    print(f"{n} runs each on {os.cpu_count()} cores, load average {load_before:.1f} before, {load_after:.1f} after\n")
+    print(f"{n} runs each on {os.cpu_count()} cores, load average {load_before:.1f} before, {load_after:.1f} after"
+          + (", no .pth file run (python -S, site-packages on PYTHONPATH)" if no_pth else "") + "\n")
     print(f"{'command':<48} {'median s':>9} {'best s':>7} {'CPU s':>6}")
     medians, cpus = {}, {}
     for name, runs in times.items():

@@ -148,8 +148,8 @@ def _one_short_run() -> Iterator[None]:
     check's time and free nothing, and every quantity a file controls is bounded
     (docs/security.md), so memory stays bounded without it. pydantic looks for plugins in every
     installed distribution's entry points when it builds its first model (15 ms with torch
-    installed); the op table and the report need none. Both are restored afterwards (tests and
-    other callers run `main` in their own process)."""
+    installed); `compare`'s models need none (the op table and the report no longer use pydantic).
+    Both are restored afterwards (tests and other callers run `main` in their own process)."""
     collecting, quiet_plugins = gc.isenabled(), "PYDANTIC_DISABLE_PLUGINS" not in os.environ
     gc.disable()
     if quiet_plugins:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, dataclass_transform
 
@@ -101,7 +101,7 @@ class NoAttrs(Attrs):
     pass
 
 
-@dataclass(frozen=True)
+@record
 class Lowering:
     """How an op becomes PyTorch code (`cnndsl.lower` prints it; `load` runs what it printed).
 
@@ -126,7 +126,7 @@ def zero(a: Any, ins: list[Shape], out: Shape) -> int:
     return 0
 
 
-@dataclass(frozen=True)
+@record
 class Window:
     """How an op's output positions see its input, per spatial axis (h, w), for receptive fields:
     output position u reads input positions u*s - p + i*d for i in 0..k-1. `exact=False` where the
@@ -140,7 +140,7 @@ class Window:
     exact: bool = True
 
 
-@dataclass(frozen=True)
+@record
 class Saved:
     """A tensor that autograd keeps for the backward pass of an op once it is lowered to PyTorch
     (what `torch.autograd.graph.saved_tensors_hooks` sees on CPU), parameters and buffers left out.
@@ -187,7 +187,7 @@ def does_something(a: Any, ins: list[Shape]) -> bool:
 OTHER_OPS = ("bias", "norm", "act", "pool", "add")
 
 
-@dataclass(frozen=True)
+@record
 class OpDef:
     name: str
     category: Category

@@ -4,15 +4,15 @@ Both are identities for shapes, parameters and MACs; they differ between trainin
 which is what the lowering's module implements (see `cnndsl.lower.runtime`)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Literal
 
+from ..records import record
 from .base import Attrs, Category, Lowering, OpDef, OpError, Saved, Shape, numel
 from .merge import _equal_shape
 from .schema import Bound
 
 
-@dataclass(frozen=True)
+@record
 class LinearDecay:
     """Huang et al. 2016, Eq. (4): the l-th of the network's L drop-path layers survives training
     with probability p_l = 1 - l/L (1 - p_L). Written `linear_decay(p_L)` in a `.arch` file; the
