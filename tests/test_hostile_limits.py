@@ -14,10 +14,10 @@ from bench.limits import CASES, ROOT_OF_CHECKOUT, Case, measure
 
 CPU_S = 4.0  # the goal is 2 s; a shared machine's CPU time varies by tens of percent
 PEAK_MB = 300
-SLOW = {
-    "valid_chain_100k_lines": "parse, elaboration and passes: 100,000 layers take about 5 s CPU (parse 1.1 s, "
-                              "elaboration 1.1 s, passes 2.3 s) and 262 MB; the goal is 3 s",
-}
+# Cases known to miss the bound, each with why (a strict xfail: one that meets it fails, to be moved
+# out). The valid 100,000-layer chain left when `check` stopped running the passes that only count
+# (parse and elaboration: about 3 s, 151 MB; the passes' own time is compile's, docs/performance.md).
+SLOW: dict[str, str] = {}
 
 
 def _param(case: Case):
