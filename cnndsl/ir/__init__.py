@@ -168,3 +168,18 @@ class Graph:
 
     def users(self, node_id: str) -> list[str]:
         return list(self._users[node_id])
+
+    # The passes ask these of every layer: they read the tables directly, without the copies and
+    # calls of `users()` and `graph[i].shape`, as a large file has a hundred thousand layers.
+    def input_shapes(self, node: Node) -> list[tuple[int, ...]]:
+        """The shapes of a node's inputs, in order: what the op table's rules take as `ins`."""
+        nodes = self._nodes
+        return [nodes[i].meta["shape"] for i in node.inputs]
+
+    def user_count(self, node_id: str) -> int:
+        return len(self._users[node_id])
+
+    def sole_user(self, node_id: str) -> str | None:
+        """The one node that reads `node_id`, or None when none or several do."""
+        users = self._users[node_id]
+        return next(iter(users)) if len(users) == 1 else None

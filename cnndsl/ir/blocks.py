@@ -43,18 +43,23 @@ def _is_chain(graph: Graph, block: str, order: list[str], members: dict[str, lis
             node = graph[item]
             if node.opdef.arity is None:  # a merge: several inputs, written inline or as a list
                 return False
-            if node.opdef.lower(node.attrs, [graph[i].shape for i in node.inputs]).inline is not None:
+            ins, outs = node.inputs, [item]
+            if ins != previous:  # tested before the lowering, which makes an object per layer
+                return False
+            if node.opdef.lower(node.attrs, graph.input_shapes(node)).inline is not None:
                 return False  # written into `forward` (a slice `x[:, a:b]`): no module for a Sequential
-            ins, outs = list(node.inputs), [item]
         if ins != previous or len(outs) != 1:
             return False
         previous = outs
     return _outputs(graph, inside) == previous
 
 
+# These two read the graph's tables directly: the network's own block holds every layer.
 def _inputs(graph: Graph, block: str, inside: set[str]) -> list[str]:
-    return list(dict.fromkeys(i for n in inside for i in graph[n].inputs if i not in inside))
+    nodes = graph._nodes
+    return list(dict.fromkeys(i for n in inside for i in nodes[n].inputs if i not in inside))
 
 
 def _outputs(graph: Graph, inside: set[str]) -> list[str]:
-    return [n for n in inside if any(u not in inside for u in graph.users(n))]
+    users = graph._users
+    return [n for n in inside if not inside.issuperset(users[n])]

@@ -7,6 +7,6 @@ from ..ir import Graph
 
 def count_macs(graph: Graph) -> None:
     for node in graph.ops():
-        ins = [graph[i].shape for i in node.inputs]
+        ins = graph.input_shapes(node)
         node.meta["macs"] = macs = node.opdef.macs(node.attrs, ins, node.shape)
         node.meta["flops"] = 2 * macs

@@ -8,10 +8,11 @@ from __future__ import annotations
 from ..ir import Graph
 from ..ops.base import OTHER_OPS
 
+_KINDS = frozenset(OTHER_OPS)
+
 
 def count_other_ops(graph: Graph) -> None:
     for node in graph.ops():
-        ins = [graph[i].shape for i in node.inputs]
-        ops = node.opdef.other_ops(node.attrs, ins, node.shape)
-        assert set(ops) <= set(OTHER_OPS), f"{node.op}: unknown kinds {set(ops) - set(OTHER_OPS)}"
+        ops = node.opdef.other_ops(node.attrs, graph.input_shapes(node), node.shape)
+        assert _KINDS.issuperset(ops), f"{node.op}: unknown kinds {set(ops) - _KINDS}"
         node.meta["other_ops"] = {k: v for k, v in ops.items() if v}

@@ -6,6 +6,6 @@ from ..ir import Graph
 
 def count_params(graph: Graph) -> None:
     for node in graph.ops():
-        ins = [graph[i].shape for i in node.inputs]
-        node.meta["params"] = node.opdef.params(node.attrs, ins, node.shape)
-        node.meta["buffers"] = node.opdef.buffers(node.attrs, ins, node.shape)
+        op, ins, out = node.opdef, graph.input_shapes(node), node.shape
+        node.meta["params"] = op.params(node.attrs, ins, out)
+        node.meta["buffers"] = op.buffers(node.attrs, ins, out)

@@ -36,45 +36,52 @@ def liveness(graph: Graph) -> None:
         node.meta["step"] = i
     sequential = chains(graph)  # an nn.Sequential holds each value until the next item returns
     for k, node in enumerate(steps):
-        node.meta["inline"] = (k + 1 < len(steps) and parent(node.id) not in sequential
-                               and _passes_straight(graph, node, steps[k + 1]))
+        node.meta["inline"] = (k + 1 < len(steps) and _passes_straight(graph, node, steps[k + 1])
+                               and parent(node.id) not in sequential)
         node.meta["inplace"] = _can_run_in_place(graph, node)
-    in_training, in_evaluation = _bases(graph, True), _bases(graph, False)
-    for node_id, base in in_evaluation.items():  # a pair indexed by `training` (False: 0, True: 1)
-        graph[node_id].meta["base"] = (base, in_training[node_id])
+    _write_bases(graph)
     for node_id, step in _free_after(graph, steps).items():
         graph[node_id].meta["free_after"] = step
 
 
 def _passes_straight(graph: Graph, node: Node, nxt: Node) -> bool:
-    return (graph.users(node.id) == [nxt.id] and parent(node.id) == parent(nxt.id)
-            and node.span is not None and node.span == nxt.span)
+    # the span first: it tells most layers apart, and costs less than the user and parent tests
+    return (node.span is not None and node.span == nxt.span and graph.sole_user(node.id) == nxt.id
+            and parent(node.id) == parent(nxt.id))
 
 
 def _can_run_in_place(graph: Graph, node: Node) -> bool:
+    # the tests that build nothing come first: most layers fail one of them, and asking the op
+    # table for a lowering makes an object per layer
     if not node.opdef.inplace or node.inputs.count(node.inputs[0]) > 1:  # `add(x | x)` reads what it would write
         return False
-    low = node.opdef.lower(node.attrs, [graph[i].shape for i in node.inputs])
-    if low.list_input or (low.inline is not None and low.inline_inplace is None):
-        return False  # no in-place form to write: a module taking a list (`Sum`), or an expression without one
     source = graph[node.inputs[0]]
-    if source.kind != "op" or graph.users(source.id) != [node.id]:
+    if source.kind != "op" or graph.sole_user(source.id) != node.id:
         return False
-    if any(source.opdef.view(source.attrs, training) for training in (True, False)):
+    if source.opdef.view(source.attrs, True) or source.opdef.view(source.attrs, False):
         return False  # writing into a view writes into the value it views
-    ins = [graph[i].shape for i in source.inputs]
-    return not any(s.what == "output" for s in source.opdef.saved(source.attrs, ins, source.shape))
+    if any(s.what == "output" for s in source.opdef.saved(source.attrs, graph.input_shapes(source), source.shape)):
+        return False  # autograd keeps the source's output: overwriting it would change the gradient
+    low = node.opdef.lower(node.attrs, graph.input_shapes(node))
+    # no in-place form to write: a module taking a list (`Sum`), or an expression without one
+    return not (low.list_input or (low.inline is not None and low.inline_inplace is None))
 
 
-def _bases(graph: Graph, training: bool) -> dict[str, str]:
-    base: dict[str, str] = {}
+def _write_bases(graph: Graph) -> None:
+    """`meta["base"]` of every input and op node, both cases in one walk: a pair indexed by
+    `training` (False: 0, True: 1). An aliasing layer shares its input's pair where it aliases in
+    both cases."""
     for node in graph:
         if node.kind == "input":
-            base[node.id] = node.id
+            node.meta["base"] = (node.id, node.id)
         elif node.kind == "op":
-            aliases = node.meta["inplace"] or node.opdef.view(node.attrs, training)
-            base[node.id] = base[node.inputs[0]] if aliases else node.id
-    return base
+            source = graph[node.inputs[0]].meta["base"] if node.inputs else (node.id, node.id)
+            if node.meta["inplace"]:
+                node.meta["base"] = source
+            else:
+                view = node.opdef.view
+                node.meta["base"] = (source[0] if view(node.attrs, False) else node.id,
+                                     source[1] if view(node.attrs, True) else node.id)
 
 
 def _free_after(graph: Graph, steps: list[Node]) -> dict[str, int]:

@@ -46,24 +46,24 @@ def memory_by_node(graph: Graph, batch: int = 1, dtype: str = "float32") -> dict
 
     for node_id, nbytes in _saved_for_backward(graph, batch, itemsize, size).items():
         out[node_id]["saved_bytes"] = nbytes
-    for node_id, memory in out.items():
-        if graph[node_id].meta["base"][False] == node_id:
-            memory["output_bytes"] = size(node_id)
+    for node in graph:
+        if node.kind != "output" and node.meta["base"][False] == node.id:
+            out[node.id]["output_bytes"] = size(node.id)
     for node_id, nbytes in _live(graph, size).items():
         out[node_id]["live_bytes"] = nbytes
     return out
 
 
 def _saved_for_backward(graph: Graph, batch: int, itemsize: int, size: Size) -> dict[str, int]:
-    requires_grad = {i: False for i in graph.inputs}
+    requires_grad: set[str] = set()  # the values that need a gradient (no network input does)
     kept: dict[object, tuple[str, int]] = {}  # tensor -> (layer charged, bytes)
     for node in graph.ops():
-        requires_grad[node.id] = node.meta["params"] > 0 or any(requires_grad[i] for i in node.inputs)
-        if not requires_grad[node.id]:
+        if node.meta["params"] == 0 and requires_grad.isdisjoint(node.inputs):
             continue  # autograd records nothing for this op
-        ins = [graph[i].shape for i in node.inputs]
+        requires_grad.add(node.id)
+        ins = graph.input_shapes(node)
         for k, s in enumerate(node.opdef.saved(node.attrs, ins, node.shape)):
-            if s.for_grad_of is not None and not requires_grad[node.inputs[s.for_grad_of]]:
+            if s.for_grad_of is not None and node.inputs[s.for_grad_of] not in requires_grad:
                 continue
             if s.what == "own":
                 n = s.elements * (batch if s.per_sample else 1) * (s.itemsize or itemsize)
@@ -78,18 +78,20 @@ def _saved_for_backward(graph: Graph, batch: int, itemsize: int, size: Size) -> 
 
 
 def _live(graph: Graph, size: Size) -> dict[str, int]:
-    base = {n.id: n.meta["base"][False] for n in graph if n.kind != "output"}
     dies: dict[str, int] = {}  # base -> the last step during which some value of it is alive
-    for k, b in base.items():
-        dies[b] = max(dies.get(b, -1), graph[k].meta["free_after"])
-    by_step: dict[int, list[str]] = {}
+    for node in graph:
+        if node.kind != "output":
+            b, step = node.meta["base"][False], node.meta["free_after"]
+            if step > dies.get(b, -1):
+                dies[b] = step
+    freed: dict[int, int] = {}  # step -> the bytes released when it is done
     for b, step in dies.items():
-        by_step.setdefault(step, []).append(b)
+        freed[step] = freed.get(step, 0) + size(b)
     total = sum(size(k) for k in graph.inputs)
     out: dict[str, int] = {}
     for node in graph.ops():
-        if base[node.id] == node.id:
+        if node.meta["base"][False] == node.id:
             total += size(node.id)
         out[node.id] = total
-        total -= sum(size(b) for b in by_step.get(node.meta["step"], ()))
+        total -= freed.get(node.meta["step"], 0)
     return out

@@ -39,12 +39,13 @@ def receptive_field(graph: Graph) -> None:
             node.meta["rf"] = Field((0, 0), (0, 0), (1, 1)) if len(node.shape) == 3 else None
             continue
         fields = [graph[i].meta["rf"] for i in node.inputs]
-        if any(f is None for f in fields):
+        if None in fields:
             node.meta["rf"] = None
             continue
-        field = _hull(fields, [_broadcast(graph[i].shape, node.shape) for i in node.inputs])
+        field = fields[0] if len(fields) == 1 else _hull(fields, [_broadcast(graph[i].shape, node.shape)
+                                                                  for i in node.inputs])
         if node.kind == "op":
-            win = node.opdef.window(node.attrs, [graph[i].shape for i in node.inputs], node.shape)
+            win = node.opdef.window(node.attrs, graph.input_shapes(node), node.shape)
             if win is not None:
                 field = _through(field, win)
         node.meta["rf"] = field
@@ -55,8 +56,6 @@ def _broadcast(shape: tuple[int, ...], out: tuple[int, ...]) -> bool:
 
 
 def _hull(fields: list[Field], broadcast: list[bool]) -> Field:
-    if len(fields) == 1:
-        return fields[0]
     lo = (min(f.lo[0] for f in fields), min(f.lo[1] for f in fields))
     hi = (max(f.hi[0] for f in fields), max(f.hi[1] for f in fields))
     moving = [f for f, b in zip(fields, broadcast) if not b] or fields

@@ -28,8 +28,7 @@ CONVENTIONS: dict[str, tuple[Table, str]] = {
 
 
 def facts(graph: Graph, node: Node) -> Facts:
-    ins = [graph[i].shape for i in node.inputs]
-    return Facts(node.opdef.name, node.attrs, ins, node.shape, node.meta["macs"],
+    return Facts(node.opdef.name, node.attrs, graph.input_shapes(node), node.shape, node.meta["macs"],
                  node.meta["other_ops"].get("bias", 0), node.meta["params"])
 
 
