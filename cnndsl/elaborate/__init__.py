@@ -36,12 +36,17 @@ def check_program(program: Program, params: dict[str, Any] | None = None,
     graphs: list[Graph] = []
     found: dict[tuple[str, str], Diagnostic] = {}
     networks = [net for net in program.networks if net is main or all(p.default is not None for p in net.params)]
-    _refuse_networks_past_the_limit(program, networks)
+    least = _refuse_networks_past_the_limit(program, networks)
+    # A lone network's elaboration reuses the bounds just read from its text (a large file's
+    # second reading cost a tenth of a second). With several, each reads its own from its start
+    # as before: bounds through blocks that use each other depend on where the reading started.
+    shared = least if len(networks) == 1 else None
     layers = Layers()  # so does the layer limit
     with shared_steps():  # the evaluation limit holds for the file, not for each of its networks
         for net in networks:
             try:
-                graphs.append(Elaborator(program, layers).build(net, (params or {}) if net is main else {}, input_dims))
+                own = (params or {}) if net is main else {}
+                graphs.append(Elaborator(program, layers, shared).build(net, own, input_dims))
             except CnnDslError as exc:
                 for d in exc.diagnostics:
                     found.setdefault((str(d.span), d.message), d)
@@ -50,10 +55,10 @@ def check_program(program: Program, params: dict[str, Any] | None = None,
     return graphs
 
 
-def _refuse_networks_past_the_limit(program: Program, networks: list[ast.BlockDef]) -> None:
+def _refuse_networks_past_the_limit(program: Program, networks: list[ast.BlockDef]) -> LeastSizes:
     """The layer limit holds for the whole check: when the networks' texts alone (sizes.py) make
     more layers together than it allows, the check is refused before any of them is built,
-    at the first network that passes it."""
+    at the first network that passes it. Returns the bounds, for the elaboration to reuse."""
     least, total = LeastSizes(program, MAX_NODES + 1), 0
     for net in networks:
         size = least.of(net)
@@ -64,6 +69,7 @@ def _refuse_networks_past_the_limit(program: Program, networks: list[ast.BlockDe
             before = f", and the networks before it at least {total - size:,} (the limit holds for all the " \
                 "networks of a check)" if total > size else ""
             raise too_big(where, [f"`{net.name}` makes {says} layers{before}"])
+    return least
 
 
 def file_values(program: Program) -> dict[str, Any]:

@@ -131,6 +131,7 @@ class Context:
     globals: Env
     graph: Graph
     units: Units
+    least_sizes: LeastSizes  # what parameterless blocks make at least (sizes.py), shared by the check
     layers: Layers = field(default_factory=Layers)
     names: Names = field(default_factory=Names)
     body_envs: list[Env] = field(default_factory=list)  # where `... as NAME` binds, innermost last
@@ -144,11 +145,9 @@ class Context:
     constant_layers: dict[tuple[Any, ...], tuple[Any, Any]] = field(default_factory=dict)
     # an op's completed attributes and shape, by the id of its attributes and its input shapes
     completed: dict[tuple[Any, ...], tuple[Any, Any, tuple[int, ...]]] = field(default_factory=dict)
-    least_sizes: LeastSizes = field(init=False)  # what parameterless blocks make at least (sizes.py)
 
     def __post_init__(self) -> None:
         self._made_at_start = self.layers.made
-        self.least_sizes = LeastSizes(self.program, MAX_NODES + 1)
 
     def next_group(self) -> int:
         self.groups += 1

@@ -19,9 +19,10 @@ from ..ops import fmt
 from ..rewrite import rewrite
 from ..source import SOURCES, Span
 from . import body
-from .context import Context, Layers
+from .context import MAX_NODES, Context, Layers
 from .program import Program
 from .schedules import resolve_schedules
+from .sizes import LeastSizes
 from .units import Units
 from .values import Env, Evaluator, show
 
@@ -34,8 +35,12 @@ RECURSION_LIMIT = 20_000  # deep networks (ResNet-1202) recurse through nested b
 class Elaborator:
     """Elaborates the networks of one program; each `build` is one network."""
 
-    def __init__(self, program: Program, layers: Layers | None = None):
+    def __init__(self, program: Program, layers: Layers | None = None, least_sizes: LeastSizes | None = None):
         self.program = program
+        # the bounds depend on the program's text alone: one for all the networks of a check, which
+        # reads them first to refuse a check past the layer limit (a second reading of a large
+        # file's text cost a tenth of a second)
+        self.least_sizes = least_sizes or LeastSizes(program, MAX_NODES + 1)
         self.ev = Evaluator(set(program.blocks), program.defs)
         self.globals = Env()
         self.layers = layers or Layers()  # shared by the networks of one check (check_program)
@@ -49,7 +54,8 @@ class Elaborator:
         bound = self._bind_network_params(main, params)
         g.params = dict(bound)
         g.add(Node("input", "input", None, None, [], main.span, ())).meta["shape"] = tuple(dims)
-        ctx = Context(self.program, self.ev, self.globals, g, Units(self.program, self.ev, self.globals), self.layers)
+        ctx = Context(self.program, self.ev, self.globals, g, Units(self.program, self.ev, self.globals),
+                      self.least_sizes, self.layers)
         body = main.body[0].span if main.body else main.span
         ctx.check_room(main.name, ctx.least_sizes.of(main), False, body)  # before any of it is built
         try:

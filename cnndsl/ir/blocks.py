@@ -7,7 +7,7 @@ last item's, is a chain: the lowering writes it as an `nn.Sequential`, and the l
 that such a module holds each value only until the next item returns."""
 from __future__ import annotations
 
-from . import Graph
+from . import Graph, Node
 
 
 def parent(node_id: str) -> str:
@@ -27,10 +27,12 @@ def chains(graph: Graph) -> set[str]:
             if not order or order[-1] != item:
                 order.append(item)
             block = item
-    return {block for block in items if _is_chain(graph, block, items[block], members)}
+    inline: dict[tuple[object, ...], bool] = {}
+    return {block for block in items if _is_chain(graph, block, items[block], members, inline)}
 
 
-def _is_chain(graph: Graph, block: str, order: list[str], members: dict[str, list[str]]) -> bool:
+def _is_chain(graph: Graph, block: str, order: list[str], members: dict[str, list[str]],
+              inline: dict[tuple[object, ...], bool]) -> bool:
     inside = set(members[block])
     previous = _inputs(graph, block, inside) if block else list(graph.inputs)
     if len(previous) != 1:
@@ -46,12 +48,25 @@ def _is_chain(graph: Graph, block: str, order: list[str], members: dict[str, lis
             ins, outs = node.inputs, [item]
             if ins != previous:  # tested before the lowering, which makes an object per layer
                 return False
-            if node.opdef.lower(node.attrs, graph.input_shapes(node)).inline is not None:
+            if _written_inline(graph, node, inline):
                 return False  # written into `forward` (a slice `x[:, a:b]`): no module for a Sequential
         if ins != previous or len(outs) != 1:
             return False
         previous = outs
     return _outputs(graph, inside) == previous
+
+
+def _written_inline(graph: Graph, node: Node, known: dict[tuple[object, ...], bool]) -> bool:
+    """Whether the lowering writes `node` as an expression in `forward`, asked once per op,
+    attributes and input shapes: equal layers share one attributes object (elaboration reuses it),
+    and a long chain is mostly equal layers. The attributes stay alive in the graph, so their id
+    is theirs throughout."""
+    ins = graph.input_shapes(node)
+    key = (node.op, id(node.attrs), *ins)
+    found = known.get(key)
+    if found is None:
+        found = known[key] = node.opdef.lower(node.attrs, ins).inline is not None
+    return found
 
 
 # These two read the graph's tables directly: the network's own block holds every layer.

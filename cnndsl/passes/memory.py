@@ -37,20 +37,15 @@ def memory_by_node(graph: Graph, batch: int = 1, dtype: str = "float32") -> dict
     """{input or op node: {"output_bytes", "saved_bytes", "live_bytes"}} for `batch` samples of
     `dtype`, computed from the graph without changing it."""
     itemsize = DTYPES[dtype]
-    out = {n.id: {"output_bytes": 0, "saved_bytes": 0, "live_bytes": 0} for n in graph if n.kind != "output"}
-
-    elements = {n.id: math.prod(n.shape) for n in graph}  # each value's size is asked for several times
-
-    def size(node_id: str) -> int:
-        return elements[node_id] * batch * itemsize
-
-    for node_id, nbytes in _saved_for_backward(graph, batch, itemsize, size).items():
-        out[node_id]["saved_bytes"] = nbytes
-    for node in graph:
-        if node.kind != "output" and node.meta["base"][False] == node.id:
-            out[node.id]["output_bytes"] = size(node.id)
-    for node_id, nbytes in _live(graph, size).items():
-        out[node_id]["live_bytes"] = nbytes
+    nbytes = {n.id: math.prod(n.shape) * batch * itemsize for n in graph}  # asked for several times each
+    size: Size = nbytes.__getitem__
+    saved, live = _saved_for_backward(graph, batch, itemsize, size), _live(graph, size)
+    out: dict[str, dict[str, int]] = {}
+    for node in graph:  # one walk and one dict per value: a large file has a hundred thousand
+        if node.kind != "output":
+            own = node.meta["base"][False] == node.id  # a view or an in-place layer adds no memory
+            out[node.id] = {"output_bytes": nbytes[node.id] if own else 0, "saved_bytes": saved.get(node.id, 0),
+                            "live_bytes": live.get(node.id, 0)}
     return out
 
 

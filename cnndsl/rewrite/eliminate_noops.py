@@ -11,5 +11,5 @@ from ..ir import Graph
 
 def eliminate_noops(graph: Graph) -> None:
     for node in list(graph.ops()):
-        if node.opdef.noop(node.attrs, [graph[i].shape for i in node.inputs]):
+        if node.opdef.noop(node.attrs, graph.input_shapes(node)):
             graph.bypass(node.id)
