@@ -7,6 +7,5 @@ from ..ir import Graph
 
 def count_macs(graph: Graph) -> None:
     for node in graph.ops():
-        ins = graph.input_shapes(node)
-        node.meta["macs"] = macs = node.opdef.macs(node.attrs, ins, node.shape)
+        node.meta["macs"] = macs = node.opdef.macs(node.attrs, graph.input_shapes(node), node.shape)
         node.meta["flops"] = 2 * macs

@@ -5,14 +5,20 @@ cnndsl's own convention, tool-independent: one count per elementary operation at
 See docs/costs.md for the definition of each kind."""
 from __future__ import annotations
 
-from ..ir import Graph
+from ..ir import Graph, Node
+from ..ops import Shape
 from ..ops.base import OTHER_OPS
+from .per_layer import per_layer
 
 _KINDS = frozenset(OTHER_OPS)
 
 
 def count_other_ops(graph: Graph) -> None:
-    for node in graph.ops():
-        ops = node.opdef.other_ops(node.attrs, graph.input_shapes(node), node.shape)
-        assert _KINDS.issuperset(ops), f"{node.op}: unknown kinds {set(ops) - _KINDS}"
-        node.meta["other_ops"] = {k: v for k, v in ops.items() if v}
+    for node, ops in per_layer(graph, _other_ops):
+        node.meta["other_ops"] = dict(ops)  # each node its own dict: equal layers share `ops`
+
+
+def _other_ops(node: Node, ins: list[Shape]) -> dict[str, int]:
+    ops = node.opdef.other_ops(node.attrs, ins, node.shape)
+    assert _KINDS.issuperset(ops), f"{node.op}: unknown kinds {set(ops) - _KINDS}"
+    return {k: v for k, v in ops.items() if v}

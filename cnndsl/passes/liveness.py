@@ -32,16 +32,21 @@ FOREVER = 1 << 62
 
 def liveness(graph: Graph) -> None:
     steps = list(graph.ops())
-    for i, node in enumerate(steps):
-        node.meta["step"] = i
     sequential = chains(graph)  # an nn.Sequential holds each value until the next item returns
-    for k, node in enumerate(steps):
-        node.meta["inline"] = (k + 1 < len(steps) and _passes_straight(graph, node, steps[k + 1])
-                               and parent(node.id) not in sequential)
-        node.meta["inplace"] = _can_run_in_place(graph, node)
-    _write_bases(graph)
-    for node_id, step in _free_after(graph, steps).items():
-        graph[node_id].meta["free_after"] = step
+    for i in graph.inputs:
+        graph[i].meta["base"] = (i, i)
+    last = len(steps) - 1
+    for k, node in enumerate(steps):  # one walk: each fact reads only its own and earlier layers'
+        meta = node.meta
+        meta["step"] = k
+        meta["inline"] = (k < last and _passes_straight(graph, node, steps[k + 1])
+                          and parent(node.id) not in sequential)
+        meta["inplace"] = _can_run_in_place(graph, node)
+        meta["base"] = _base(graph, node)
+    free = _free_after(graph, steps)
+    for node in graph:
+        if node.kind != "output":
+            node.meta["free_after"] = free[node.id]
 
 
 def _passes_straight(graph: Graph, node: Node, nxt: Node) -> bool:
@@ -60,28 +65,21 @@ def _can_run_in_place(graph: Graph, node: Node) -> bool:
         return False
     if source.opdef.view(source.attrs, True) or source.opdef.view(source.attrs, False):
         return False  # writing into a view writes into the value it views
-    if any(s.what == "output" for s in source.opdef.saved(source.attrs, graph.input_shapes(source), source.shape)):
+    if "output" in [s.what for s in source.opdef.saved(source.attrs, graph.input_shapes(source), source.shape)]:
         return False  # autograd keeps the source's output: overwriting it would change the gradient
     low = node.opdef.lower(node.attrs, graph.input_shapes(node))
     # no in-place form to write: a module taking a list (`Sum`), or an expression without one
     return not (low.list_input or (low.inline is not None and low.inline_inplace is None))
 
 
-def _write_bases(graph: Graph) -> None:
-    """`meta["base"]` of every input and op node, both cases in one walk: a pair indexed by
-    `training` (False: 0, True: 1). An aliasing layer shares its input's pair where it aliases in
-    both cases."""
-    for node in graph:
-        if node.kind == "input":
-            node.meta["base"] = (node.id, node.id)
-        elif node.kind == "op":
-            source = graph[node.inputs[0]].meta["base"] if node.inputs else (node.id, node.id)
-            if node.meta["inplace"]:
-                node.meta["base"] = source
-            else:
-                view = node.opdef.view
-                node.meta["base"] = (source[0] if view(node.attrs, False) else node.id,
-                                     source[1] if view(node.attrs, True) else node.id)
+def _base(graph: Graph, node: Node) -> tuple[str, str]:
+    """An op's `meta["base"]`, in evaluation and in training at once: a pair indexed by `training`
+    (False: 0, True: 1). An in-place layer shares its input's pair."""
+    source = graph[node.inputs[0]].meta["base"] if node.inputs else (node.id, node.id)
+    if node.meta["inplace"]:
+        return source
+    view = node.opdef.view
+    return (source[0] if view(node.attrs, False) else node.id, source[1] if view(node.attrs, True) else node.id)
 
 
 def _free_after(graph: Graph, steps: list[Node]) -> dict[str, int]:
@@ -91,12 +89,15 @@ def _free_after(graph: Graph, steps: list[Node]) -> dict[str, int]:
     blocks_of: dict[str, frozenset[str]] = {}  # by a node's parent path, the blocks it sits in
     for node in steps:
         inside = _blocks_in(parent(node.id), blocks_of)
+        step, statement = node.meta["step"], statement_end[node.id]
         for i in node.inputs:
-            passed = graph[i].kind == "op" and graph[i].meta["inline"]  # a temporary, not a local
-            free[i] = max(free[i], node.meta["step"] if passed else statement_end[node.id])
+            source = graph[i]
+            last = step if source.kind == "op" and source.meta["inline"] else statement  # a temporary, or a local
             if inside:
                 for block in inside - _blocks_in(parent(i), blocks_of):  # blocks `i` enters: held until they return
-                    free[i] = max(free[i], end[block])
+                    last = max(last, end[block])
+            if last > free[i]:
+                free[i] = last
     for i in graph.inputs:
         free[i] = FOREVER
     for o in graph.outputs:

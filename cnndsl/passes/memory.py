@@ -29,8 +29,10 @@ Size = Callable[[str], int]  # node id -> bytes of its value
 def activation_memory(graph: Graph) -> None:
     """The pass: memory for one float32 sample into `meta["memory"]`. Needs the liveness pass
     (and count_params) first."""
-    for node_id, memory in memory_by_node(graph).items():
-        graph[node_id].meta["memory"] = memory
+    memory = memory_by_node(graph)
+    for node in graph:
+        if node.kind != "output":
+            node.meta["memory"] = memory[node.id]
 
 
 def memory_by_node(graph: Graph, batch: int = 1, dtype: str = "float32") -> dict[str, dict[str, int]]:
@@ -39,13 +41,19 @@ def memory_by_node(graph: Graph, batch: int = 1, dtype: str = "float32") -> dict
     itemsize = DTYPES[dtype]
     nbytes = {n.id: math.prod(n.shape) * batch * itemsize for n in graph}  # asked for several times each
     size: Size = nbytes.__getitem__
-    saved, live = _saved_for_backward(graph, batch, itemsize, size), _live(graph, size)
+    saved, freed = _saved_for_backward(graph, batch, itemsize, size), _freed_by_step(graph, size)
+    live = sum(size(k) for k in graph.inputs)  # the bytes alive, layer after layer
     out: dict[str, dict[str, int]] = {}
     for node in graph:  # one walk and one dict per value: a large file has a hundred thousand
-        if node.kind != "output":
-            own = node.meta["base"][False] == node.id  # a view or an in-place layer adds no memory
-            out[node.id] = {"output_bytes": nbytes[node.id] if own else 0, "saved_bytes": saved.get(node.id, 0),
-                            "live_bytes": live.get(node.id, 0)}
+        if node.kind == "output":
+            continue
+        own = node.meta["base"][False] == node.id  # a view or an in-place layer adds no memory
+        memory = out[node.id] = {"output_bytes": nbytes[node.id] if own else 0,
+                                 "saved_bytes": saved.get(node.id, 0), "live_bytes": 0}
+        if node.kind == "op":  # alive while it runs: its inputs, what is still needed, its output
+            live += memory["output_bytes"]
+            memory["live_bytes"] = live
+            live -= freed.get(node.meta["step"], 0)
     return out
 
 
@@ -72,21 +80,16 @@ def _saved_for_backward(graph: Graph, batch: int, itemsize: int, size: Size) -> 
     return charged
 
 
-def _live(graph: Graph, size: Size) -> dict[str, int]:
+def _freed_by_step(graph: Graph, size: Size) -> dict[int, int]:
+    """The bytes released when each step is done: each base's, at the last step any value of it
+    is alive."""
     dies: dict[str, int] = {}  # base -> the last step during which some value of it is alive
     for node in graph:
         if node.kind != "output":
             b, step = node.meta["base"][False], node.meta["free_after"]
             if step > dies.get(b, -1):
                 dies[b] = step
-    freed: dict[int, int] = {}  # step -> the bytes released when it is done
+    freed: dict[int, int] = {}
     for b, step in dies.items():
         freed[step] = freed.get(step, 0) + size(b)
-    total = sum(size(k) for k in graph.inputs)
-    out: dict[str, int] = {}
-    for node in graph.ops():
-        if node.meta["base"][False] == node.id:
-            total += size(node.id)
-        out[node.id] = total
-        total -= freed.get(node.meta["step"], 0)
-    return out
+    return freed

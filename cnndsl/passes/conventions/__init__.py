@@ -9,6 +9,8 @@ for one sample (batch 1).
 from __future__ import annotations
 
 from ...ir import Graph, Node
+from ...ops import Shape
+from ..per_layer import per_layer
 from . import flop_counter, fvcore, ptflops, torchinfo, torchvision
 from .base import BASE, Facts, Rule, Table, count
 
@@ -27,17 +29,21 @@ CONVENTIONS: dict[str, tuple[Table, str]] = {
 }
 
 
-def facts(graph: Graph, node: Node) -> Facts:
-    return Facts(node.opdef.name, node.attrs, graph.input_shapes(node), node.shape, node.meta["macs"],
+def facts(node: Node, ins: list[Shape]) -> Facts:
+    return Facts(node.opdef.name, node.attrs, ins, node.shape, node.meta["macs"],
                  node.meta["other_ops"].get("bias", 0), node.meta["params"])
 
 
 def count_conventions(graph: Graph) -> None:
     """Write `meta["conventions"] = {name: count}` on every op node. Needs count_params,
-    count_macs and count_other_ops first."""
-    for node in graph.ops():
-        f = facts(graph, node)
-        node.meta["conventions"] = {name: count(table, f) for name, (table, _) in CONVENTIONS.items()}
+    count_macs and count_other_ops first (what they wrote follows from the same key)."""
+    for node, counts in per_layer(graph, _counts):
+        node.meta["conventions"] = dict(counts)  # each node its own dict: equal layers share `counts`
+
+
+def _counts(node: Node, ins: list[Shape]) -> dict[str, int]:
+    f = facts(node, ins)
+    return {name: count(table, f) for name, (table, _) in CONVENTIONS.items()}
 
 
 __all__ = ["BASE", "CONVENTIONS", "Facts", "Rule", "Table", "count", "count_conventions"]
