@@ -23,8 +23,9 @@ def op_layer(ctx: Context, e: OpLayer, env: Env, x: str, literal: Written | None
     `literal` is written over what the layer itself says (the unit's `conv(bias=false)`); `at` is
     the text every node it makes points at (a unit's layers point at the literal that expanded it)."""
     key = _constant_key(e) if literal is None else None  # equal text, equal layer
-    if key is not None and key in ctx.constant_layers:  # made before: reuse its attributes
-        opdef, attrs = ctx.constant_layers[key]
+    made = ctx.constant_layers.get(key) if key is not None else None  # one look-up: the key hashes a syntax tree
+    if made is not None:  # made before: reuse its attributes
+        opdef, attrs = made
         return place(ctx, opdef, attrs, [x], at or e.span)
     found = lookup(e.name)
     if found is None:

@@ -5,7 +5,7 @@ pass walks every block and network, used or not, and collects all names that res
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import fields
 
 from .. import ast
@@ -26,12 +26,13 @@ def resolve(program: Program) -> list[Diagnostic]:
     globals_ = {let.name for let in program.lets} | set(program.blocks) | set(program.defs)
     found: list[Diagnostic] = []
     for block in program.blocks.values():
-        scope = {p.name for p in block.params} | _bound_in(block.body)
+        nodes = list(walk(block.body))  # walked once for the names it binds and once to check them
+        scope = {p.name for p in block.params} | _bound_in(nodes)
         if block.input_name:  # `block transition(theta) : m` binds m to the input's channels
             scope.add(block.input_name)
-        _Walker(program, scope, globals_, found).stmts(block.body)
+        _Walker(program, scope, globals_, found).check_all(nodes)
     for d in program.defs.values():
-        scope = {p.name for p in d.params} | _bound_in((d.body, *d.params))
+        scope = {p.name for p in d.params} | _bound_in(walk((d.body, *d.params)))
         _Walker(program, scope, globals_, found).layer(d)
     for info in program.files.values():
         if info.unit is not None:
@@ -39,10 +40,10 @@ def resolve(program: Program) -> list[Diagnostic]:
     return found
 
 
-def _bound_in(nodes: tuple[ast.Node, ...]) -> set[str]:
+def _bound_in(nodes: Iterable[ast.Node]) -> set[str]:
     """Names a body binds anywhere: `let`, `as` and `for` variables (visibility is checked later)."""
     out: set[str] = set()
-    for node in walk(nodes):
+    for node in nodes:
         if isinstance(node, (ast.Let, ast.Named)):
             out.add(node.name)
         elif isinstance(node, (ast.ForLayer, ast.MergeFor, ast.Comprehension)):
@@ -90,8 +91,8 @@ class _Walker:
     def _known(self, name: str) -> bool:
         return name in self.local or name in self.globals
 
-    def stmts(self, stmts: tuple[ast.Stmt, ...]) -> None:
-        for node in walk(stmts):
+    def check_all(self, nodes: Iterable[ast.Node]) -> None:
+        for node in nodes:
             self.check(node)
 
     def layer(self, layer: ast.Layer | ast.FuncDef) -> None:

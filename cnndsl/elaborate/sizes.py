@@ -45,7 +45,10 @@ class LeastSizes:
 
     def _layer(self, e: ast.Layer, local: set[str]) -> int:
         if isinstance(e, ast.Seq):
-            return min(self.cap, sum(self._layer(item, local) for item in e.items))
+            total = 0
+            for item in e.items:  # a loop, not a generator resumed per item: a chain may be 100,000 long
+                total += self._layer(item, local)
+            return min(self.cap, total)
         if isinstance(e, ast.Repeat):
             count = e.count.value if isinstance(e.count, ast.Const) else None
             return min(self.cap, count * self._layer(e.body, local)) if type(count) is int and count > 0 else 0
@@ -82,6 +85,9 @@ def _bound_names(stmts: tuple[ast.Stmt, ...]) -> set[str]:
     return out
 
 
+_LEAVES = (ast.NameLayer, ast.CallLayer, ast.UnitLayer)  # layers that hold no layers
+
+
 def _named_in(e: ast.Layer) -> set[str]:
     """Every `as NAME` inside a layer expression, at any depth (layers only: a name is bound by a
     layer, never inside a value expression)."""
@@ -89,6 +95,8 @@ def _named_in(e: ast.Layer) -> set[str]:
     stack: list[ast.Layer | None] = [e]
     while stack:
         node = stack.pop()
+        if isinstance(node, _LEAVES):  # most layers: tested first, as they would fail every test below
+            continue
         if isinstance(node, ast.Named):
             out.add(node.name)
             stack.append(node.body)
