@@ -30,6 +30,11 @@ LINE_JOINERS = {"_ARROW", "_LARROW", "_BAR", "EQUAL", "COMMA", "LBRACE"}
 _VALUED = frozenset({"NAME", "INT", "FLOAT", "STRING", "DIMS"})
 
 
+# The tokens `_track` reads: openers and closers of brackets, combinators and bodies.
+_BRACKETS = frozenset({"LPAR", "LSQB", "KERNEL_OPEN", "KERNEL_X", "LESSTHAN", "LBRACE", "RPAR", "RSQB", "RBRACE",
+                       "MORETHAN"})
+
+
 class LimitReached(Exception):
     """A limit passed at `token`; the parser turns it into a located diagnostic."""
 
@@ -63,15 +68,16 @@ class NewlineFilter:
                                    "names, numbers and strings are limited in length")
             if tok.type == "_NL" and self._joined(stack, prev):
                 continue
-            depth = len(stack)
-            self._track(tok, prev, stack)
-            if len(stack) > depth:
-                if depth >= MAX_NESTING:
-                    raise LimitReached(tok, f"brackets are nested too deeply (more than {MAX_NESTING} levels)",
-                                       "nesting this deep is refused before anything recurses over it")
-                openers.append(tok)
-            elif len(stack) < depth:
-                openers.pop()
+            if tok.type in _BRACKETS:  # only these open or close anything: most tokens skip the test
+                depth = len(stack)
+                self._track(tok, prev, stack)
+                if len(stack) > depth:
+                    if depth >= MAX_NESTING:
+                        raise LimitReached(tok, f"brackets are nested too deeply (more than {MAX_NESTING} levels)",
+                                           "nesting this deep is refused before anything recurses over it")
+                    openers.append(tok)
+                elif len(stack) < depth:
+                    openers.pop()
             yield tok
             prev = self.last = tok
 
