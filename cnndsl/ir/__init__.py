@@ -178,8 +178,10 @@ class Graph:
     # calls of `users()` and `graph[i].shape`, as a large file has a hundred thousand layers.
     def input_shapes(self, node: Node) -> list[tuple[int, ...]]:
         """The shapes of a node's inputs, in order: what the op table's rules take as `ins`."""
-        nodes = self._nodes
-        return [nodes[i].meta["shape"] for i in node.inputs]
+        nodes, inputs = self._nodes, node.inputs
+        if len(inputs) == 1:  # most layers; a comprehension is a function call of its own
+            return [nodes[inputs[0]].meta["shape"]]
+        return [nodes[i].meta["shape"] for i in inputs]
 
     def user_count(self, node_id: str) -> int:
         return len(self._users[node_id])

@@ -28,10 +28,13 @@ from ..ir import Graph, Node
 from ..ir.blocks import chains, parent
 
 FOREVER = 1 << 62
+_NO_BLOCKS: frozenset[str] = frozenset()
 
 
 def liveness(graph: Graph) -> None:
     steps = list(graph.ops())
+    known: dict[str, frozenset[str]] = {}
+    blocks = {node.id: _blocks_in(parent(node.id), known) for node in steps}  # the block uses each layer is in
     sequential = chains(graph)  # an nn.Sequential holds each value until the next item returns
     for i in graph.inputs:
         graph[i].meta["base"] = (i, i)
@@ -43,7 +46,7 @@ def liveness(graph: Graph) -> None:
                           and parent(node.id) not in sequential)
         meta["inplace"] = _can_run_in_place(graph, node)
         meta["base"] = _base(graph, node)
-    free = _free_after(graph, steps)
+    free = _free_after(graph, steps, blocks)
     for node in graph:
         if node.kind != "output":
             node.meta["free_after"] = free[node.id]
@@ -63,10 +66,10 @@ def _can_run_in_place(graph: Graph, node: Node) -> bool:
     source = graph[node.inputs[0]]
     if source.kind != "op" or graph.sole_user(source.id) != node.id:
         return False
+    if "output" in [s.what for s in source.opdef.saved(source.attrs, graph.input_shapes(source), source.shape)]:
+        return False  # autograd keeps the source's output (relu, sigmoid): overwriting it would change the gradient
     if source.opdef.view(source.attrs, True) or source.opdef.view(source.attrs, False):
         return False  # writing into a view writes into the value it views
-    if "output" in [s.what for s in source.opdef.saved(source.attrs, graph.input_shapes(source), source.shape)]:
-        return False  # autograd keeps the source's output: overwriting it would change the gradient
     low = node.opdef.lower(node.attrs, graph.input_shapes(node))
     # no in-place form to write: a module taking a list (`Sum`), or an expression without one
     return not (low.list_input or (low.inline is not None and low.inline_inplace is None))
@@ -82,19 +85,18 @@ def _base(graph: Graph, node: Node) -> tuple[str, str]:
     return (source[0] if view(node.attrs, False) else node.id, source[1] if view(node.attrs, True) else node.id)
 
 
-def _free_after(graph: Graph, steps: list[Node]) -> dict[str, int]:
-    end = _block_ends(steps)
+def _free_after(graph: Graph, steps: list[Node], blocks: dict[str, frozenset[str]]) -> dict[str, int]:
+    end = _block_ends(steps, blocks)
     statement_end = _statement_ends(steps)
     free = {n.id: -1 for n in graph if n.kind != "output"}
-    blocks_of: dict[str, frozenset[str]] = {}  # by a node's parent path, the blocks it sits in
     for node in steps:
-        inside = _blocks_in(parent(node.id), blocks_of)
+        inside = blocks[node.id]
         step, statement = node.meta["step"], statement_end[node.id]
         for i in node.inputs:
             source = graph[i]
             last = step if source.kind == "op" and source.meta["inline"] else statement  # a temporary, or a local
-            if inside:
-                for block in inside - _blocks_in(parent(i), blocks_of):  # blocks `i` enters: held until they return
+            if inside:  # blocks `i` enters (a network input is in none): held until they return
+                for block in inside - blocks.get(i, _NO_BLOCKS):
                     last = max(last, end[block])
             if last > free[i]:
                 free[i] = last
@@ -131,10 +133,9 @@ def _blocks_in(path: str, known: dict[str, frozenset[str]]) -> frozenset[str]:
     return found
 
 
-def _block_ends(steps: list[Node]) -> dict[str, int]:
+def _block_ends(steps: list[Node], blocks: dict[str, frozenset[str]]) -> dict[str, int]:
     end: dict[str, int] = {}
-    known: dict[str, frozenset[str]] = {}
     for node in steps:
-        for block in _blocks_in(parent(node.id), known):
+        for block in blocks[node.id]:
             end[block] = node.meta["step"]
     return end

@@ -39,7 +39,7 @@ def receptive_field(graph: Graph) -> None:
             node.meta["rf"] = Field((0, 0), (0, 0), (1, 1)) if len(node.shape) == 3 else None
             continue
         fields = [graph[i].meta["rf"] for i in node.inputs]
-        if None in fields:
+        if any([f is None for f in fields]):
             node.meta["rf"] = None
             continue
         field = fields[0] if len(fields) == 1 else _hull(fields, [_broadcast(graph[i].shape, node.shape)
