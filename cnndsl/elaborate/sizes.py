@@ -44,6 +44,8 @@ class LeastSizes:
         return total
 
     def _layer(self, e: ast.Layer, local: set[str]) -> int:
+        if isinstance(e, (ast.NameLayer, ast.CallLayer)):  # first: most layers of a large file
+            return self._named(e, local)
         if isinstance(e, ast.Seq):
             total = 0
             for item in e.items:  # a loop, not a generator resumed per item: a chain may be 100,000 long
@@ -59,8 +61,6 @@ class LeastSizes:
         if isinstance(e, (ast.Combinator, ast.Merge)):  # the body or branches, then the add or concat
             parts = e.branches if isinstance(e, ast.Merge) else (e.body,) if e.second is None else (e.body, e.second)
             return min(self.cap, 1 + sum(self._layer(part, local) for part in parts))
-        if isinstance(e, (ast.NameLayer, ast.CallLayer)):
-            return self._named(e, local)
         return 0  # a condition, a `for`, a merge over a list: they depend on values
 
     def _named(self, e: ast.NameLayer | ast.CallLayer, local: set[str]) -> int:

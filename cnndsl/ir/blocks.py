@@ -37,12 +37,13 @@ def _is_chain(graph: Graph, block: str, order: list[str], members: dict[str, lis
     previous = _inputs(graph, block, inside) if block else list(graph.inputs)
     if len(previous) != 1:
         return False
+    nodes = graph._nodes  # read directly: the network's own block holds every layer
     for item in order:
         if item in members:  # a block use
             mine = set(members[item])
             ins, outs = _inputs(graph, item, mine), _outputs(graph, mine)
         else:
-            node = graph[item]
+            node = nodes[item]
             if node.opdef.arity is None:  # a merge: several inputs, written inline or as a list
                 return False
             ins, outs = node.inputs, [item]
