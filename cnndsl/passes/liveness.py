@@ -35,15 +35,20 @@ def liveness(graph: Graph) -> None:
     steps = list(graph.ops())
     known: dict[str, frozenset[str]] = {}
     blocks = {node.id: _blocks_in(parent(node.id), known) for node in steps}  # the block uses each layer is in
-    sequential = chains(graph)  # an nn.Sequential holds each value until the next item returns
+    # an nn.Sequential holds each value until the next item returns; found only where a layer
+    # could pass its value straight on (a 100,000-line chain has none: each layer a line of its own)
+    sequential: set[str] | None = None
     for i in graph.inputs:
         graph[i].meta["base"] = (i, i)
     last = len(steps) - 1
     for k, node in enumerate(steps):  # one walk: each fact reads only its own and earlier layers'
         meta = node.meta
         meta["step"] = k
-        meta["inline"] = (k < last and _passes_straight(graph, node, steps[k + 1])
-                          and parent(node.id) not in sequential)
+        inline = k < last and _passes_straight(graph, node, steps[k + 1])
+        if inline:
+            sequential = chains(graph) if sequential is None else sequential
+            inline = parent(node.id) not in sequential
+        meta["inline"] = inline
         meta["inplace"] = _can_run_in_place(graph, node)
         meta["base"] = _base(graph, node)
     free = _free_after(graph, steps, blocks)
