@@ -246,12 +246,13 @@ class AstBuilder(Transformer):
         return self._node(ast.UnitLayer(self._span(c), (), channels, stride, tuple(attrs), (height, width)), c)
 
     def name_layer(self, c: Children) -> Any:
-        name, _, channels, _, stride, *attrs = c
-        if channels is None and stride is None and not attrs and type(name) is Token:
+        name = c[0]
+        if len(c) == 5 and c[2] is None and c[4] is None and type(name) is Token:
             # a bare name (`relu`), most layers of a large file: its span is its token's, as
             # `_span` would find it, without walking the children
             span = Span(self.filename, name.line or 1, name.column or 1, name.end_line or 1, name.end_column or 1)
             return self._node(ast.NameLayer(span, str(name), None, None, ()), c, 1)
+        name, _, channels, _, stride, *attrs = c
         node = ast.NameLayer(self._span(c), str(name), channels, stride, tuple(attrs))
         return self._node(node, c, 1 if channels is None and stride is None and not attrs else None)
 

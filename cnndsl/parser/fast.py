@@ -109,9 +109,14 @@ class FastParser:
         state_stack = [self.table.start_states[start]]
         value_stack: list = []
         end_state = self.table.end_states[start]
-        token = None
+        token, actions = None, self.actions
         for token in self.postlex.process(self._lex(text, state_stack, start)):
-            self._feed(token, state_stack, value_stack, start, end_state)
+            action = actions[state_stack[-1]].get(token.type)
+            if action is not None and action[0]:  # a shift, half the tokens: as `_feed` would, without the call
+                state_stack.append(action[1])
+                value_stack.append(token)
+            else:
+                self._feed(token, state_stack, value_stack, start, end_state)
         end = Token.new_borrow_pos("$END", "", token) if token is not None else Token("$END", "", 0, 1, 1)
         return self._feed(end, state_stack, value_stack, start, end_state)
 
