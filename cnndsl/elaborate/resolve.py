@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import fields
+from operator import attrgetter
 
 from .. import ast
 from ..diagnostics import Diagnostic, did_you_mean
@@ -61,21 +62,28 @@ def walk(obj: object) -> Iterator[ast.Node]:
         item = stack.pop()
         if isinstance(item, ast.Node):
             yield item
-            stack += [getattr(item, name) for name in _children(type(item))]
+            # None, "", () and 0 hold no node: left off the stack (a node is never false)
+            stack += filter(None, _children(type(item))(item))
         elif isinstance(item, tuple):
             stack += reversed(item)
 
 
-_CHILDREN: dict[type, tuple[str, ...]] = {}
+_CHILDREN: dict[type, Callable[[object], tuple[object, ...]]] = {}
 
 
-def _children(kind: type) -> tuple[str, ...]:
-    """The fields of a syntax node type that may hold other nodes, last first (the order they are
-    pushed onto `walk`'s stack, so that they come off it first to last)."""
+def _children(kind: type) -> Callable[[object], tuple[object, ...]]:
+    """What the fields of a syntax node type hold, last first (the order they are pushed onto
+    `walk`'s stack, so that they come off it first to last), read by one `attrgetter` call."""
     found = _CHILDREN.get(kind)
     if found is None:
-        found = _CHILDREN[kind] = tuple(reversed([f.name for f in fields(kind) if f.name != "span"]))
+        names = tuple(reversed([f.name for f in fields(kind) if f.name != "span"]))
+        found = _CHILDREN[kind] = attrgetter(*names) if len(names) > 1 else _fields_of(names)
     return found
+
+
+def _fields_of(names: tuple[str, ...]) -> Callable[[object], tuple[object, ...]]:
+    """`attrgetter` for fewer than two fields (it returns one value, not a tuple, for one)."""
+    return lambda node: tuple(getattr(node, name) for name in names)
 
 
 class _Walker:

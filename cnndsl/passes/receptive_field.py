@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..ir import Graph
+from ..ir import Graph, Node
 from ..ops.base import Window
 
 Pair = tuple[int, int]
@@ -38,17 +38,27 @@ def receptive_field(graph: Graph) -> None:
         if node.kind == "input":
             node.meta["rf"] = Field((0, 0), (0, 0), (1, 1)) if len(node.shape) == 3 else None
             continue
-        fields = [graph[i].meta["rf"] for i in node.inputs]
-        if any([f is None for f in fields]):
+        field = _merged(graph, node)
+        if field is None:
             node.meta["rf"] = None
             continue
-        field = fields[0] if len(fields) == 1 else _hull(fields, [_broadcast(graph[i].shape, node.shape)
-                                                                  for i in node.inputs])
         if node.kind == "op":
             win = node.opdef.window(node.attrs, graph.input_shapes(node), node.shape)
             if win is not None:
                 field = _through(field, win)
         node.meta["rf"] = field
+
+
+def _merged(graph: Graph, node: Node) -> Field | None:
+    """The field of a node's inputs together (None where one has none). One input, most layers,
+    passes its field on as it is."""
+    if len(node.inputs) == 1:
+        field: Field | None = graph[node.inputs[0]].meta["rf"]
+        return field
+    fields = [graph[i].meta["rf"] for i in node.inputs]
+    if any(f is None for f in fields):
+        return None
+    return _hull(fields, [_broadcast(graph[i].shape, node.shape) for i in node.inputs])
 
 
 def _broadcast(shape: tuple[int, ...], out: tuple[int, ...]) -> bool:
