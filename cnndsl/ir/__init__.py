@@ -108,11 +108,12 @@ class Graph:
         return self._nx
 
     def add(self, node: Node) -> Node:
-        assert node.kind in KINDS and node.id not in self._nodes
-        self._nodes[node.id] = node
-        self._users[node.id] = {}
+        node_id, users = node.id, self._users  # once per layer made: locals, not attribute look-ups
+        assert node.kind in KINDS and node_id not in self._nodes
+        self._nodes[node_id] = node
+        users[node_id] = {}
         for src in node.inputs:
-            self._users[src][node.id] = None
+            users[src][node_id] = None
         self._nx = None
         if node.kind == "input":
             self.inputs.append(node.id)
