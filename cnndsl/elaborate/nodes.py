@@ -48,7 +48,10 @@ def _constant_key(e: OpLayer) -> tuple[Any, ...] | None:
     validates to the same attributes wherever the same text is in the same file (a file's unit is
     fixed; attributes are frozen). Syntax nodes compare by their text, not their place, and so do
     their numbers: the key adds each number's type, since `1 == 1.0 == true` and only the first is
-    a channel count."""
+    a channel count. A bare name (`relu`, most layers of a large file) is keyed by its name: equal
+    to the key of the syntax node, which hashes and compares all its fields in Python."""
+    if isinstance(e, ast.NameLayer) and e.channels is None and e.stride is None and not e.attrs:
+        return (e.name, e.span.file)  # a string first: never equal to a key that starts with a node
     exprs = [e.channels, e.stride] if isinstance(e, ast.NameLayer) else [a.value for a in e.args]
     exprs += [a.value for a in e.attrs]
     types = []
