@@ -184,9 +184,6 @@ class Graph:
             return [nodes[inputs[0]].meta["shape"]]
         return [nodes[i].meta["shape"] for i in inputs]
 
-    def user_count(self, node_id: str) -> int:
-        return len(self._users[node_id])
-
     def sole_user(self, node_id: str) -> str | None:
         """The one node that reads `node_id`, or None when none or several do."""
         users = self._users[node_id]
