@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..ir import Graph, Node
-from ..ops.base import Window
+from ..ops.base import Window, pointwise
 
 Pair = tuple[int, int]
 
@@ -42,7 +42,7 @@ def receptive_field(graph: Graph) -> None:
         if field is None:
             node.meta["rf"] = None
             continue
-        if node.kind == "op":
+        if node.kind == "op" and node.opdef.window is not pointwise:  # a pointwise op keeps the field
             win = node.opdef.window(node.attrs, graph.input_shapes(node), node.shape)
             if win is not None:
                 field = _through(field, win)

@@ -7,9 +7,11 @@ their input instead."""
 from __future__ import annotations
 
 from ..ir import Graph
+from ..ops.base import does_something
 
 
 def eliminate_noops(graph: Graph) -> None:
     for node in list(graph.ops()):
-        if node.opdef.noop(node.attrs, graph.input_shapes(node)):
+        noop = node.opdef.noop  # most ops declare none: their shapes need not be read
+        if noop is not does_something and noop(node.attrs, graph.input_shapes(node)):
             graph.bypass(node.id)
