@@ -136,7 +136,10 @@ class CnnDslError(Exception):
         if isinstance(diagnostics, Diagnostic):
             diagnostics = [diagnostics]
         self.diagnostics = list(diagnostics)
-        super().__init__(self.format())
+        # the diagnostics, not their text: `str()` formats them when asked, once (a file with
+        # 20,000 unknown names spent a second formatting its error twice), and pickling rebuilds
+        # the error from them
+        super().__init__(self.diagnostics)
 
     def format(self, color: bool = False) -> str:
         return "\n\n".join(d.format(color) for d in self.diagnostics)
