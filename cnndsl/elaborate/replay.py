@@ -27,10 +27,11 @@ if TYPE_CHECKING:
 Outputs = list[tuple[str, str]]  # (output name, node id)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Template:
     """What the first of equal uses made: its layers in creation order, the input they read, its
-    module path and its frame (where, in each layer's scope, the use's own frames begin)."""
+    module path and its frame (where, in each layer's scope, the use's own frames begin). Whether
+    a copy of it is exact is checked when a second equal use first asks (most never come)."""
 
     nodes: tuple[Node, ...]
     # each node's meta as the use left it: naming the use's result later (`b(8) as t`) gives its node
@@ -39,16 +40,23 @@ class Template:
     input: str
     path: str
     frame: Frame
-    depth: int  # block uses nested inside it, at most: a copy must not pass MAX_DEPTH unseen
     current: str  # the use's last tensor
     outputs: tuple[tuple[str, str], ...]  # its named outputs
+    # block uses nested inside it, at most (a copy must not pass MAX_DEPTH unseen); -1: copying it
+    # could differ from elaborating it; None: not checked yet
+    depth: int | None = None
+
+    def copyable(self) -> bool:
+        if self.depth is None:
+            self.depth = _nested_depth(self)
+        return self.depth >= 0
 
 
 def reuse(ctx: Context, key: Any, frame: Frame, x: str) -> tuple[str, Outputs] | None:
     """The use of `frame` (innermost on the frame stack) built as a copy of an equal earlier use
     (`key`: blocks.use_key): its last tensor and outputs; None if there is none to copy."""
     t = ctx.templates.get(key) if key is not None else None
-    if t is None or len(ctx.names.blocks) + t.depth >= MAX_DEPTH:
+    if t is None or not t.copyable() or len(ctx.names.blocks) + (t.depth or 0) >= MAX_DEPTH:
         return None
     ids = copy(ctx, t, frame, x)
     return ids[t.current], [(name, ids[i]) for name, i in t.outputs]
@@ -56,32 +64,30 @@ def reuse(ctx: Context, key: Any, frame: Frame, x: str) -> tuple[str, Outputs] |
 
 def remember(ctx: Context, key: Any, x: str, path: str, frame: Frame, first: int, current: str,
              outputs: Outputs) -> None:
-    """Keep the use just built (the graph's nodes from the `first`-th on) for equal uses to copy."""
-    if key is None or key in ctx.templates:
+    """Keep the use just built (the graph's nodes from the `first`-th on) for equal uses to copy.
+    Nothing a later layer does changes these nodes while the network is built (a rewrite may drop
+    one, as a join absorbs another, but not change it), so they can be checked later."""
+    if key is None or key in ctx.templates or not path or len(ctx.graph) == first:
         return
-    t = record(x, path, frame, _newest(ctx, len(ctx.graph) - first), current, tuple(outputs))
-    if t is not None:
-        ctx.templates[key] = t
+    nodes = _newest(ctx, len(ctx.graph) - first)
+    ctx.templates[key] = Template(nodes, tuple(n.meta for n in nodes), x, path, frame, current, tuple(outputs))
 
 
-def record(x: str, path: str, frame: Frame, nodes: tuple[Node, ...], current: str,
-           outputs: tuple[tuple[str, str], ...]) -> Template | None:
-    """The template of a use that made `nodes` from `x` under `path` in `frame`; None where
-    copying it could differ from elaborating it again."""
-    if not path or not nodes:
-        return None
-    made = {n.id for n in nodes}
-    if any(i not in made and i != x for i in (current, *(i for _, i in outputs))):
-        return None
-    prefix, at, depth = path + ".", next(i for i, f in enumerate(nodes[0].scope) if f is frame), 0
-    for node in nodes:
+def _nested_depth(t: Template) -> int:
+    """How deep block uses nest inside `t`'s use, or -1 where a copy could differ from elaborating
+    the use again: a layer reads a tensor from outside it, or a merge reads its input directly."""
+    made, x = {n.id for n in t.nodes}, t.input
+    if any(i not in made and i != x for i in (t.current, *(i for _, i in t.outputs))):
+        return -1
+    frame = t.frame
+    prefix, at, depth = t.path + ".", next(i for i, f in enumerate(t.nodes[0].scope) if f is frame), 0
+    for node in t.nodes:
         if node.kind != "op" or not node.id.startswith(prefix) or node.scope[at] is not frame:
-            return None
+            return -1
         if any(i not in made and i != x for i in node.inputs) or (x in node.inputs and OPS[node.op or ""].flattens):
-            return None
+            return -1
         depth = max(depth, node.id.count("."))  # a block use nested in it adds a component to the names
-    return Template(nodes, tuple(n.meta for n in nodes), x, path, frame, depth - prefix.count("."), current,
-                    outputs)
+    return depth - prefix.count(".")
 
 
 def _newest(ctx: Context, count: int) -> tuple[Node, ...]:
