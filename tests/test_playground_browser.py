@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
+from collections.abc import Callable
 
 import pytest
 
@@ -40,6 +42,16 @@ def diagram_text(replies: list) -> str:
     return ok[-1]["svg"] if ok else ""
 
 
+def wait_for_svg(page, replies: list, holds: Callable[[str], bool], timeout_s: float = 30) -> str:
+    """The SVG of the last analysis received, once `holds` is true of it: the page may show the
+    new numbers before playwright has handed the test the response that carried them (under load
+    it did), so the test lets playwright run its events until it has."""
+    deadline = time.monotonic() + timeout_s
+    while not holds(diagram_text(replies)) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    return diagram_text(replies)
+
+
 def test_type_an_edit_see_costs_and_diagram_change_and_an_error_underlined(browser):
     with playground() as (base, _):
         page = browser.new_page(viewport={"width": 1400, "height": 900})
@@ -49,7 +61,7 @@ def test_type_an_edit_see_costs_and_diagram_change_and_an_error_underlined(brows
         page.on("response", lambda r: replies.append(r.json()) if r.url.endswith("/api/analyze") else None)
         page.goto(base + "/?example=googlenet")
         expect()(page.locator("#params")).to_have_text("6,624,904 params", timeout=30_000)
-        assert "inception" in diagram_text(replies) or "inc" in diagram_text(replies)
+        assert "inc" in wait_for_svg(page, replies, lambda svg: "inc" in svg)
         shot = os.environ.get("CNNDSL_SCREENSHOT")
         if shot:
             page.wait_for_timeout(500)  # the image decodes
@@ -57,7 +69,9 @@ def test_type_an_edit_see_costs_and_diagram_change_and_an_error_underlined(brows
 
         page.fill("#source", SMALL)
         expect()(page.locator("#params")).to_have_text("618 params")
-        first_src, first_svg = page.get_attribute("#svg", "src"), diagram_text(replies)
+        first_svg = wait_for_svg(page, replies, lambda svg: bool(svg) and "inc" not in svg)
+        assert first_svg and "inc" not in first_svg
+        first_src = page.get_attribute("#svg", "src")
 
         at = SMALL.index("16") + 2  # type a 0 after `3x3:16`, key by key: 160 filters
         page.evaluate(f"document.getElementById('source').setSelectionRange({at}, {at})")
@@ -65,7 +79,8 @@ def test_type_an_edit_see_costs_and_diagram_change_and_an_error_underlined(brows
         page.keyboard.type("0")
         expect()(page.locator("#params")).to_have_text("6,090 params")
         assert page.get_attribute("#svg", "src") != first_src
-        assert diagram_text(replies) != first_svg and "160" in diagram_text(replies)
+        svg = wait_for_svg(page, replies, lambda svg: "160" in svg)
+        assert svg != first_svg and "160" in svg
 
         page.keyboard.press("End")
         page.keyboard.type(" -> relu2")
