@@ -32,28 +32,29 @@ def analyze(path: str | Path, *, input: Dims = None, network: str | None = None,
     """Elaborate a `.arch` file and run the static passes: a networkx-backed graph whose nodes carry
     shape, params, buffers, MACs and FLOPs in `meta`, and their source span. `include_path`: more
     directories that includes may come from (docs/security.md)."""
-    return run_passes(elaborate(path, input=input, network=network, include_path=include_path,
-                                params=_params(params, kw_params)))
+    return run_passes(elaborate(path, input=input, network=network, include_path=include_path, params=params,
+                                **kw_params))
 
 
 def check(path: str | Path, *, input: Dims = None, include_path: Paths = (),
           params: dict[str, Any] | None = None, **kw_params: Any) -> list[Graph]:
     """Elaborate every network of a file that can stand alone (the last one with `params`) and run
     the passes; all their errors are raised together."""
-    graphs = elaborate_all(path, input=input, include_path=include_path, params=_params(params, kw_params))
+    graphs = elaborate_all(path, input=input, include_path=include_path, params=params, **kw_params)
     return [run_passes(g) for g in graphs]  # the program's syntax tree is freed before the passes
 
 
 def elaborate(path: str | Path, *, input: Dims = None, network: str | None = None, include_path: Paths = (),
-              params: dict[str, Any] | None = None) -> Graph:
+              params: dict[str, Any] | None = None, **kw_params: Any) -> Graph:
     """The graph `analyze` runs the passes on: elaborated, no `meta` yet."""
-    return build_graph(find_arch(path), _params(params, {}), input_dims(input), network, include_path)
+    return build_graph(find_arch(path), _params(params, kw_params), input_dims(input), network, include_path)
 
 
 def elaborate_all(path: str | Path, *, input: Dims = None, include_path: Paths = (),
-                  params: dict[str, Any] | None = None) -> list[Graph]:
+                  params: dict[str, Any] | None = None, **kw_params: Any) -> list[Graph]:
     """The graphs `check` runs the passes on: every network of the file that can stand alone."""
-    return check_program(load_program(find_arch(path), include_path), _params(params, {}), input_dims(input))
+    return check_program(load_program(find_arch(path), include_path), _params(params, kw_params),
+                         input_dims(input))
 
 
 def report(path: str | Path, *, batch: int = 1, dtype: str = "float32", **kw: Any) -> Report:

@@ -110,9 +110,9 @@ class Graph:
             users[src][node_id] = None
         self._nx = None
         if node.kind == "input":
-            self.inputs.append(node.id)
+            self.inputs.append(node_id)
         elif node.kind == "output":
-            self.outputs.append(node.id)
+            self.outputs.append(node_id)
         return node
 
     def remove(self, node_id: str) -> None:
