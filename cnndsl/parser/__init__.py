@@ -27,8 +27,8 @@ from ..diagnostics import CnnDslError, Diagnostic, error
 from ..source import SOURCES, SourceError, Span, check_characters
 from .build import AstBuilder
 from .fast import FastParser
-from .limits import MAX_FILE_BYTES, MAX_NESTING, Budget
-from .postlex import LimitReached, NewlineFilter
+from .limits import MAX_FILE_BYTES, MAX_NESTING, Budget, past_token_budget
+from .postlex import TOO_MANY_TOKENS, LimitReached, NewlineFilter
 
 __all__ = ["MAX_NESTING", "Budget", "parse", "parse_expr", "parse_file"]
 
@@ -157,6 +157,9 @@ def _run(text: str, filename: str, start: str, budget: Budget | None) -> Any:
         check_characters(text)
     except SourceError as exc:
         raise _source_error(exc, filename) from None
+    past = past_token_budget(text, budget.tokens)
+    if past is not None:
+        raise _too_many_tokens(text, filename, past, budget)
     with _LOCK:
         engine = _fast() if ENGINE == "fast" else _parser()
         _BUILDER.reset(filename)
@@ -181,6 +184,16 @@ def _run(text: str, filename: str, start: str, budget: Budget | None) -> Any:
             raise
         finally:
             _BUILDER.reset("<string>")
+
+
+def _too_many_tokens(text: str, filename: str, offset: int, budget: Budget) -> CnnDslError:
+    """The budget is passed by `offset` (the count before the parse says so): the same error as the
+    post-lexer's, at the piece of text where the count passed it."""
+    line = text.count("\n", 0, offset) + 1
+    column = offset - text.rfind("\n", 0, offset)  # rfind is -1 on the first line: column is 1-based
+    message, help = TOO_MANY_TOKENS
+    return error(message.format(limit=budget.token_limit), Span(filename, line, column, line, column + 1),
+                 help=help)
 
 
 def _syntax_diagnostic(exc: UnexpectedInput, text: str, filename: str, start: str) -> Diagnostic:

@@ -26,6 +26,11 @@ BODY_PRECEDERS = {"NAME", "DIMS", "RPAR", "RSQB", "INT", "FLOAT", "STRING", "TRU
 LINE_JOINERS = {"_ARROW", "_LARROW", "_BAR", "EQUAL", "COMMA", "LBRACE"}
 
 
+# The message and help of a program past its token budget (the parser may refuse it before lexing).
+TOO_MANY_TOKENS = ("the program has more than {limit:,} tokens",
+                   "a program (a file and what it includes) is limited in size so that checking it stays fast; "
+                   "see docs/security.md")
+
 # Tokens whose length the text decides; newlines and arrows may be long (blank lines, comments).
 _VALUED = frozenset({"NAME", "INT", "FLOAT", "STRING", "DIMS"})
 
@@ -60,9 +65,7 @@ class NewlineFilter:
         for tok in stream:
             budget.tokens -= 1
             if budget.tokens < 0:
-                raise LimitReached(tok, f"the program has more than {budget.token_limit:,} tokens",
-                                   "a program (a file and what it includes) is limited in size so that "
-                                   "checking it stays fast; see docs/security.md")
+                raise LimitReached(tok, TOO_MANY_TOKENS[0].format(limit=budget.token_limit), TOO_MANY_TOKENS[1])
             if len(tok) > MAX_TOKEN_CHARS and tok.type in _VALUED:
                 raise LimitReached(tok, f"this is longer than {MAX_TOKEN_CHARS:,} characters",
                                    "names, numbers and strings are limited in length")
