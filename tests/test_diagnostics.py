@@ -71,6 +71,21 @@ def test_unknown_names_are_all_reported_with_suggestions(write_arch, capsys):
     assert "help: did you mean `maxpool2x2`?" in err
 
 
+def test_past_the_error_limit_the_check_stops_at_a_located_last_error(write_arch, capsys):
+    """Like a C compiler's error limit: 100 unknown names are reported, the 101st is where the check
+    stops, and the later ones are not walked. The first names still get their suggestion."""
+    from cnndsl.elaborate.resolve import MAX_UNKNOWN
+    lets = [f"let width{i} = {i}" for i in range(3 * MAX_UNKNOWN)]
+    uses = [f"  -> 3x3:(widht{i})" for i in range(3 * MAX_UNKNOWN)]
+    text = "\n".join([*lets, "network n : 3x8x8 = relu", *uses]) + "\n"
+    err = check(write_arch, capsys, text)[0]
+    found = [(int(m["line"]), m["msg"]) for m in HEADER.finditer(err)]
+    first_use = 3 * MAX_UNKNOWN + 2
+    assert found[:-1] == [(first_use + i, f"unknown name `widht{i}`") for i in range(MAX_UNKNOWN)]
+    assert found[-1] == (first_use + MAX_UNKNOWN, f"more than {MAX_UNKNOWN} unknown names: the check stops here")
+    assert "help: did you mean `width0`?" in err
+
+
 @pytest.mark.parametrize("call, col, message, detail", [
     ("b(16, 2, 3)", 23, "`b` takes 2 arguments, got 3", "parameters: c, s"),
     ("b(16, stride=2)", 29, "`b` has no parameter `stride`", "parameters: c, s"),
