@@ -1,4 +1,5 @@
-"""Name resolution before elaboration, so `check` reports every unknown name at once.
+"""Name resolution before elaboration, so `check` reports every unknown name at once (up to
+MAX_UNKNOWN of them: past that many, one more error says where the check stopped).
 
 Elaboration stops at its first error (later shapes depend on earlier ones); names do not, so this
 pass walks every block and network, used or not, and collects all names that resolve to nothing.
