@@ -7,6 +7,7 @@ pass walks every block and network, used or not, and collects all names that res
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import fields
 from operator import attrgetter
 
@@ -39,10 +40,8 @@ def resolve(program: Program) -> list[Diagnostic]:
     # took time quadratic in its length (20,000 lines: 7 s).
     globals_ = {let.name for let in program.lets} | set(program.blocks) | set(program.defs)
     found = _Found()
-    try:
+    with suppress(_Stop):  # past MAX_UNKNOWN: what was found is the report
         _walk_program(program, globals_, found)
-    except _Stop:
-        pass
     return found
 
 

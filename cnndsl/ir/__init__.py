@@ -19,7 +19,10 @@ from ..source import Span
 KINDS = ("input", "op", "output")
 
 
-@dataclass(frozen=True, slots=True)
+# Not `frozen`, though nothing changes a frame once made: a frozen dataclass's __init__ sets each
+# field through object.__setattr__, four times the cost, and a copied block use makes a frame per
+# layer (elaborate/replay.py; a quarter of a million for a hostile file). Hashed by its fields.
+@dataclass(slots=True, unsafe_hash=True)
 class Frame:
     """One step of the way from the network to a node: a block use, a combinator, a repetition."""
 
