@@ -75,6 +75,13 @@ CASES = [
     Case("doubling_recursion", "one recursive block that doubles, 40 deep", lambda: doubling_recursion(40)),
     Case("doubling_by_parameter", "a block that doubles through its parameter: b(k) uses b(k - 1) twice, b(40)",
          lambda: "block b(k) = if k == 0 then relu else (b(k - 1) -> b(k - 1))\n" + NET + "b(40)\n"),
+    Case("deep_doubling", "the doubling block under 40 nested uses of another",
+         lambda: "block d(k) = if k == 0 then relu else (d(k - 1) -> d(k - 1))\n"
+                 "block w(k) = if k == 0 then d(40) else w(k - 1)\n" + NET + "w(40)\n"),
+    Case("deep_repeats", "240,000 layers (under the layer limit) 90 block uses deep",
+         lambda: "block w(k) = if k == 0 then (relu*10000)*24 else w(k - 1)\n" + NET + "w(90)\n"),
+    Case("deep_uses_per_layer", "20,000 layers, each in 96 block uses of its own",
+         lambda: "block w(k) = if k == 0 then relu else w(k - 1)\n" + NET + "(w(95)*1000)*20\n"),
     Case("parens_3000", "3,000 nested parentheses", lambda: NET + "(" * 3000 + "relu" + ")" * 3000 + "\n"),
     Case("blocks_150_deep", "150 nested blocks", lambda: nested_blocks(150)),
     Case("repeat_10000_cubed", "((relu*10000)*10000)*10000", lambda: NET + "((relu*10000)*10000)*10000\n"),

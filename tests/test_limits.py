@@ -109,3 +109,42 @@ def test_a_for_whose_first_copy_is_its_largest_is_not_refused_for_it(write_arch)
     path = write_arch("block b(i) = if i == 0 then (relu*10000) else relu\n"
                       "network n : 3x8x8 = [b(i) for i in range(30)]\n")
     assert len(list(cnndsl.analyze(path).ops())) == 10_029
+
+
+# Equal block uses (copied by replay.py), repetitions, combinators and merges, a few levels deep.
+NESTED = """block inner(c) = residual<3x3:c -> relu> -> concat(relu | 1x1:c)
+block outer(c) = inner(c) -> inner(c) -> (inner(c))*3
+network n : 8x8x8 = outer(8) -> outer(8) -> gap -> fc:10
+"""
+
+
+@pytest.mark.parametrize("slack, refused", [(0, False), (-1, True)])
+def test_the_nesting_limit_counts_each_layer_with_the_frames_it_sits_in(write_arch, monkeypatch, slack, refused):
+    """MAX_NESTED bounds the layers times the frames around each: the count the elaborator keeps
+    as it goes (copies of equal uses included) must be what the finished graph's scopes add up to."""
+    import cnndsl.elaborate.context as context
+    from cnndsl.api import elaborate
+    path = write_arch(NESTED)
+    nested = sum(len(node.scope) for node in elaborate(path) if node.kind == "op")
+    assert nested > 100  # deep enough to mean something
+    monkeypatch.setattr(context, "MAX_NESTED", nested + slack)
+    if refused:
+        with pytest.raises(CnnDslError, match="too many layers nested this deep"):
+            elaborate(path)
+    else:
+        elaborate(path)
+
+
+def test_keeping_no_use_to_copy_changes_nothing_but_the_speed(monkeypatch):
+    """replay.MAX_KEPT bounds the layers kept for copying; with none kept every use is elaborated,
+    and the graph is the same."""
+    import cnndsl.elaborate.replay as replay
+    from cnndsl.api import elaborate
+
+    def nodes(path):
+        return [(n.id, n.op, n.inputs, n.meta.get("shape"), len(n.scope)) for n in elaborate(path)]
+    for name in ("resnet50.arch", "densenet121.arch", "googlenet.arch"):
+        kept = nodes(ARCHS / name)
+        monkeypatch.setattr(replay, "MAX_KEPT", 0)
+        assert nodes(ARCHS / name) == kept
+        monkeypatch.undo()

@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 
 MAX_REPEAT = 10_000  # copies in one `*N` or one `[... for ...]`
 MAX_NODES = 250_000  # layers made by one check, all its networks together: ResNet-1202 has about 4,800
+# Each layer times the frames (block uses, combinators, repetitions) it sits in, for the same check.
+# A layer keeps them (its scope) and its name grows with them, so this, not the layers alone, is
+# what a deep file costs: 240,000 layers 90 uses deep took 870 MB. The zoo's largest: ResNet-1202,
+# 20,396 (4,208 layers, 5 deep at most); EfficientNet-B7, 8,513 (864 layers, 12 deep).
+MAX_NESTED = 1_000_000
 MAX_DEPTH = 100  # nested block uses: deeper than any real network, shallow enough to stop a loop
 SHOWN_USES = 6  # block uses named in a message about the chain of uses: the outermost and innermost
 
@@ -32,6 +37,8 @@ class Layers:
 
     def __init__(self) -> None:
         self.made = 0
+        self.kept = 0  # layers kept for copying (replay.MAX_KEPT)
+        self.nested = 0  # each layer made times the frames it sits in (MAX_NESTED)
 
 
 class Names:
@@ -168,10 +175,21 @@ class Context:
             raise too_big(span, [f"`{label}` {says} layers{before}", *self.made_before(), *self.uses()])
 
     def count_layer(self, span: Span | None) -> None:
-        """One more layer made; past MAX_NODES, refused where it was written."""
-        self.layers.made += 1
-        if self.layers.made > MAX_NODES:
+        """One more layer made; past MAX_NODES or MAX_NESTED, refused where it was written."""
+        layers = self.layers
+        layers.made += 1
+        if layers.made > MAX_NODES:
             raise too_big(span, [*self.made_before(), *self.uses()])
+        self.count_nested(len(self.names.frames), span)
+
+    def count_nested(self, frames: int, span: Span | None) -> None:
+        """Layers made in `frames` frames in all (one layer: its frames; a copy: its layers' frames)."""
+        self.layers.nested += frames
+        if self.layers.nested > MAX_NESTED:
+            raise error(f"too many layers nested this deep: the block uses, combinators and repetitions "
+                        f"around each layer, added up over the layers, pass {MAX_NESTED:,}", span, details=self.uses(),
+                        help="each layer keeps the uses it sits in: many layers nested deep exhaust memory; "
+                             "this limit keeps a hostile file from doing that")
 
     def made_before(self) -> list[str]:
         """When other networks of the file made part of the layers, say how many."""

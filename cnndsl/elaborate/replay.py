@@ -19,12 +19,17 @@ from typing import TYPE_CHECKING, Any
 
 from ..ir import Frame, Node
 from ..ops import OPS
-from .context import MAX_DEPTH
+from .context import MAX_DEPTH, MAX_NODES
 
 if TYPE_CHECKING:
     from .context import Context
 
 Outputs = list[tuple[str, str]]  # (output name, node id)
+
+# Layers kept in templates by one check, all together. A use nested in another is kept inside the
+# outer's template too, so without a bound the uses of a block 90 deep kept each of its layers 90
+# times (a valid file of 240,000 such layers: 870 MB). A doubling block keeps twice its layers.
+MAX_KEPT = 2 * MAX_NODES
 
 
 @dataclass
@@ -42,6 +47,8 @@ class Template:
     frame: Frame
     current: str  # the use's last tensor
     outputs: tuple[tuple[str, str], ...]  # its named outputs
+    at: int  # where its frame sits in its layers' scopes
+    nested: int  # the frames its layers sit in, all together (context.MAX_NESTED)
     # block uses nested inside it, at most (a copy must not pass MAX_DEPTH unseen); -1: copying it
     # could differ from elaborating it; None: not checked yet
     depth: int | None = None
@@ -58,6 +65,8 @@ def reuse(ctx: Context, key: Any, frame: Frame, x: str) -> tuple[str, Outputs] |
     t = ctx.templates.get(key) if key is not None else None
     if t is None or not t.copyable() or len(ctx.names.blocks) + (t.depth or 0) >= MAX_DEPTH:
         return None
+    # the copy's layers sit in the frames around the new use, not the first's
+    ctx.count_nested(t.nested + len(t.nodes) * (len(ctx.names.frames) - 1 - t.at), frame.use)
     ids = copy(ctx, t, frame, x)
     return ids[t.current], [(name, ids[i]) for name, i in t.outputs]
 
@@ -67,10 +76,13 @@ def remember(ctx: Context, key: Any, x: str, path: str, frame: Frame, first: int
     """Keep the use just built (the graph's nodes from the `first`-th on) for equal uses to copy.
     Nothing a later layer does changes these nodes while the network is built (a rewrite may drop
     one, as a join absorbs another, but not change it), so they can be checked later."""
-    if key is None or key in ctx.templates or not path or len(ctx.graph) == first:
+    count = len(ctx.graph) - first
+    if key is None or key in ctx.templates or not path or not count or ctx.layers.kept + count > MAX_KEPT:
         return
-    nodes = _newest(ctx, len(ctx.graph) - first)
-    ctx.templates[key] = Template(nodes, tuple(n.meta for n in nodes), x, path, frame, current, tuple(outputs))
+    ctx.layers.kept += count
+    nodes = _newest(ctx, count)
+    ctx.templates[key] = Template(nodes, tuple(n.meta for n in nodes), x, path, frame, current, tuple(outputs),
+                                  len(ctx.names.frames), sum(len(n.scope) for n in nodes))
 
 
 def _nested_depth(t: Template) -> int:
