@@ -82,6 +82,9 @@ CASES = [
          lambda: "block w(k) = if k == 0 then (relu*10000)*24 else w(k - 1)\n" + NET + "w(90)\n"),
     Case("deep_uses_per_layer", "20,000 layers, each in 96 block uses of its own",
          lambda: "block w(k) = if k == 0 then relu else w(k - 1)\n" + NET + "(w(95)*1000)*20\n"),
+    Case("long_names_deep", "10,000 layers 95 uses deep of a block with a 900-character name",
+         lambda: f"block w{'x' * 900}(k) = if k == 0 then relu*100 else w{'x' * 900}(k - 1)\n"
+                 + NET + f"(w{'x' * 900}(95))*100\n"),
     Case("parens_3000", "3,000 nested parentheses", lambda: NET + "(" * 3000 + "relu" + ")" * 3000 + "\n"),
     Case("blocks_150_deep", "150 nested blocks", lambda: nested_blocks(150)),
     Case("repeat_10000_cubed", "((relu*10000)*10000)*10000", lambda: NET + "((relu*10000)*10000)*10000\n"),

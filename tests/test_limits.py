@@ -118,18 +118,23 @@ network n : 8x8x8 = outer(8) -> outer(8) -> gap -> fc:10
 """
 
 
+@pytest.mark.parametrize("limit, message", [("MAX_NESTED", "too many layers nested this deep"),
+                                            ("MAX_NAME_CHARS", "the layers' names add up to more than")])
 @pytest.mark.parametrize("slack, refused", [(0, False), (-1, True)])
-def test_the_nesting_limit_counts_each_layer_with_the_frames_it_sits_in(write_arch, monkeypatch, slack, refused):
-    """MAX_NESTED bounds the layers times the frames around each: the count the elaborator keeps
-    as it goes (copies of equal uses included) must be what the finished graph's scopes add up to."""
+def test_what_layers_keep_of_where_they_are_is_counted_exactly(write_arch, monkeypatch, limit, message, slack,
+                                                               refused):
+    """MAX_NESTED bounds the layers times the frames around each, MAX_NAME_CHARS their names'
+    characters: the counts the elaborator keeps as it goes (copies of equal uses included) must be
+    what the finished graph's scopes and names add up to."""
     import cnndsl.elaborate.context as context
     from cnndsl.api import elaborate
     path = write_arch(NESTED)
-    nested = sum(len(node.scope) for node in elaborate(path) if node.kind == "op")
-    assert nested > 100  # deep enough to mean something
-    monkeypatch.setattr(context, "MAX_NESTED", nested + slack)
+    layers = [node for node in elaborate(path) if node.kind == "op"]
+    total = sum(len(n.scope) for n in layers) if limit == "MAX_NESTED" else sum(len(n.id) for n in layers)
+    assert total > 100  # deep enough to mean something
+    monkeypatch.setattr(context, limit, total + slack)
     if refused:
-        with pytest.raises(CnnDslError, match="too many layers nested this deep"):
+        with pytest.raises(CnnDslError, match=message):
             elaborate(path)
     else:
         elaborate(path)

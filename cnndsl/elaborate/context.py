@@ -26,6 +26,10 @@ MAX_NODES = 250_000  # layers made by one check, all its networks together: ResN
 # what a deep file costs: 240,000 layers 90 uses deep took 870 MB. The zoo's largest: ResNet-1202,
 # 20,396 (4,208 layers, 5 deep at most); EfficientNet-B7, 8,513 (864 layers, 12 deep).
 MAX_NESTED = 1_000_000
+# The characters of the layers' names (module paths such as `stage1.bottleneck2.conv1`), for the same
+# check: each holds the names of the uses around it, so 10,000 layers 95 uses of a block named with
+# 900 characters deep took 900 MB. ResNet-1202's names: about 100,000 characters.
+MAX_NAME_CHARS = 20_000_000
 MAX_DEPTH = 100  # nested block uses: deeper than any real network, shallow enough to stop a loop
 SHOWN_USES = 6  # block uses named in a message about the chain of uses: the outermost and innermost
 
@@ -39,6 +43,7 @@ class Layers:
         self.made = 0
         self.kept = 0  # layers kept for copying (replay.MAX_KEPT)
         self.nested = 0  # each layer made times the frames it sits in (MAX_NESTED)
+        self.name_chars = 0  # the characters of their names (MAX_NAME_CHARS)
 
 
 class Names:
@@ -175,21 +180,26 @@ class Context:
             raise too_big(span, [f"`{label}` {says} layers{before}", *self.made_before(), *self.uses()])
 
     def count_layer(self, span: Span | None) -> None:
-        """One more layer made; past MAX_NODES or MAX_NESTED, refused where it was written."""
-        layers = self.layers
-        layers.made += 1
-        if layers.made > MAX_NODES:
+        """One more layer made; past MAX_NODES, refused where it was written."""
+        self.layers.made += 1
+        if self.layers.made > MAX_NODES:
             raise too_big(span, [*self.made_before(), *self.uses()])
-        self.count_nested(len(self.names.frames), span)
 
-    def count_nested(self, frames: int, span: Span | None) -> None:
-        """Layers made in `frames` frames in all (one layer: its frames; a copy: its layers' frames)."""
-        self.layers.nested += frames
-        if self.layers.nested > MAX_NESTED:
+    def count_where(self, frames: int, chars: int, span: Span | None) -> None:
+        """What layers keep of where they are: the frames they sit in and the characters of their
+        names, all together (one layer, or a copy's); past MAX_NESTED or MAX_NAME_CHARS, refused."""
+        layers = self.layers
+        layers.nested += frames
+        layers.name_chars += chars
+        if layers.nested > MAX_NESTED:
             raise error(f"too many layers nested this deep: the block uses, combinators and repetitions "
                         f"around each layer, added up over the layers, pass {MAX_NESTED:,}", span, details=self.uses(),
                         help="each layer keeps the uses it sits in: many layers nested deep exhaust memory; "
                              "this limit keeps a hostile file from doing that")
+        if layers.name_chars > MAX_NAME_CHARS:
+            raise error(f"the layers' names add up to more than {MAX_NAME_CHARS:,} characters", span,
+                        details=self.uses(), help="a layer's name holds the names of the block uses around it: "
+                                                  "long block names nested deep make long names")
 
     def made_before(self) -> list[str]:
         """When other networks of the file made part of the layers, say how many."""

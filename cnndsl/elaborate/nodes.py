@@ -126,8 +126,9 @@ def add_op(ctx: Context, opdef: OpDef, attrs: Attrs, inputs: list[str], span: Sp
             raise op_error(ctx, exc, span, inputs) from None
         done = ctx.completed[key] = (attrs, completed, shape)  # `attrs` kept, so its id stays its own
     _, attrs, shape = done
-    node = g.add(Node(ctx.names.node_name(opdef.name), "op", opdef.name, attrs, list(inputs), span,
-                      ctx.names.scope()))
+    name = ctx.names.node_name(opdef.name)
+    ctx.count_where(len(ctx.names.frames), len(name), span)
+    node = g.add(Node(name, "op", opdef.name, attrs, list(inputs), span, ctx.names.scope()))
     node.meta["shape"] = shape
     return node.id
 

@@ -49,6 +49,7 @@ class Template:
     outputs: tuple[tuple[str, str], ...]  # its named outputs
     at: int  # where its frame sits in its layers' scopes
     nested: int  # the frames its layers sit in, all together (context.MAX_NESTED)
+    name_chars: int  # the characters of their names (context.MAX_NAME_CHARS)
     # block uses nested inside it, at most (a copy must not pass MAX_DEPTH unseen); -1: copying it
     # could differ from elaborating it; None: not checked yet
     depth: int | None = None
@@ -65,8 +66,10 @@ def reuse(ctx: Context, key: Any, frame: Frame, x: str) -> tuple[str, Outputs] |
     t = ctx.templates.get(key) if key is not None else None
     if t is None or not t.copyable() or len(ctx.names.blocks) + (t.depth or 0) >= MAX_DEPTH:
         return None
-    # the copy's layers sit in the frames around the new use, not the first's
-    ctx.count_nested(t.nested + len(t.nodes) * (len(ctx.names.frames) - 1 - t.at), frame.use)
+    # the copy's layers sit in the frames around the new use, not the first's, and are named after them
+    count = len(t.nodes)
+    ctx.count_where(t.nested + count * (len(ctx.names.frames) - 1 - t.at),
+                    t.name_chars + count * (len(ctx.names.path()) - len(t.path)), frame.use)
     ids = copy(ctx, t, frame, x)
     return ids[t.current], [(name, ids[i]) for name, i in t.outputs]
 
@@ -82,7 +85,8 @@ def remember(ctx: Context, key: Any, x: str, path: str, frame: Frame, first: int
     ctx.layers.kept += count
     nodes = _newest(ctx, count)
     ctx.templates[key] = Template(nodes, tuple(n.meta for n in nodes), x, path, frame, current, tuple(outputs),
-                                  len(ctx.names.frames), sum(len(n.scope) for n in nodes))
+                                  len(ctx.names.frames), sum(len(n.scope) for n in nodes),
+                                  sum(len(n.id) for n in nodes))
 
 
 def _nested_depth(t: Template) -> int:
