@@ -9,6 +9,7 @@ from ..diagnostics import CnnDslError, Diagnostic, did_you_mean, error
 from ..ir import Node
 from ..ops import OPS, TAKES_VECTOR, Attrs, OpDef, OpError, fmt, layer_names, lookup
 from ..ops.base import NeedsMap
+from ..parser.limits import MAX_INT
 from ..source import Span
 from .attributes import Written, bare_words, field_names, validate
 from .context import Context
@@ -122,6 +123,9 @@ def add_op(ctx: Context, opdef: OpDef, attrs: Attrs, inputs: list[str], span: Sp
         try:
             completed = opdef.complete(attrs, ins)
             shape = opdef.shape(completed, ins)
+            if any(size > MAX_INT for size in shape):  # a concat of concats doubles its channels each time
+                raise OpError(f"the layer's output would be {fmt(shape)}, a size beyond 64 bits",
+                              help=f"every size is limited to {MAX_INT:,} (2**63 - 1)")
         except OpError as exc:
             raise op_error(ctx, exc, span, inputs) from None
         done = ctx.completed[key] = (attrs, completed, shape)  # `attrs` kept, so its id stays its own
