@@ -255,3 +255,32 @@ def test_layers_that_reach_no_output_are_left_out_with_a_warning(write_arch, cap
     # named at its `as unused`, the tensor nothing uses
     assert re.search(r":3:29: warning: `unused` \(line 3\) reaches no output of `n`, so it and the 1 layer", err)
     assert sum(p.numel() for p in cnndsl.load(path).parameters()) == cnndsl.report(path).params == 122
+
+
+def test_a_network_whose_weights_cannot_fit_is_refused_at_its_largest_layer(write_arch):
+    """fc:(2**36) asks for 2**38 parameters (a terabyte): torch would raise its own RuntimeError, or
+    the process be killed filling them in; load refuses it as a user error, located."""
+    path = write_arch("network n : 3x8x8 = gap -> fc:(2**36)\n")
+    with pytest.raises(CnnDslError) as info:
+        cnndsl.load(path)
+    diagnostic = info.value.diagnostics[0]
+    assert diagnostic.message.startswith("the network's weights take 1,099.5 GB, more than the ")
+    assert (diagnostic.span.line, diagnostic.span.column) == (1, 28)
+
+
+@pytest.mark.parametrize("short", [0, 1])
+def test_the_memory_check_counts_what_torch_allocates(short):
+    """The values the check counts are those of torchvision's ResNet-50, its parameters and buffers,
+    four bytes each; a network is refused when they need one byte more than there is."""
+    import torchvision
+
+    from cnndsl.lower.torch_module import check_fits, weight_bytes
+    reference = torchvision.models.resnet50()
+    values = sum(t.numel() for t in [*reference.parameters(), *reference.buffers()])
+    graph = cnndsl.analyze(ARCHS / "resnet50.arch")
+    assert weight_bytes(graph) == 4 * values
+    if short:
+        with pytest.raises(CnnDslError, match="the network's weights take"):
+            check_fits(graph, 4 * values - short)
+    else:
+        check_fits(graph, 4 * values)
