@@ -343,3 +343,18 @@ def test_png_resolution_defaults_to_print_quality(tmp_path):
         write_diagram(to_dot(g), out, "png", dpi=dpi)
         sizes.append(Image.open(out).size[0])
     assert abs(sizes[0] / sizes[1] - 300 / 96) < 0.1
+
+
+def test_a_diagram_past_its_box_limit_is_refused_at_the_layer_that_passes_it(write_arch, monkeypatch, capsys):
+    """Graphviz takes minutes over 50,000 boxes: past MAX_BOXES `render` says how to draw less,
+    located at the layer whose box passes the limit, and writes nothing."""
+    import cnndsl.views.diagram as diagram
+    from cnndsl.cli import main
+    monkeypatch.setattr(diagram, "MAX_BOXES", 50)
+    path = write_arch("network n : 3x8x8 = relu -> (3x3:8 -> bn -> relu)*60\n")
+    out = path.with_suffix(".dot")
+    assert main(["render", str(path), "--unroll", "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:1:30: error: the diagram would have more than 50 boxes" in err and "--depth N" in err
+    assert not out.exists()
+    assert main(["render", str(path), "-o", str(out)]) == 0  # drawn once with x60: a handful of boxes

@@ -13,10 +13,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..diagnostics import CnnDslError, error
 from ..elaborate.values import BlockRef, show
 from ..ir import Frame, Graph, Node
 from ..ops import OWN_COLOUR, Category, fmt
 from .folding import fold_map
+
+# Boxes one diagram draws: Graphviz lays out 10,000 in a few seconds and 50,000 in minutes, into an
+# SVG of tens of megabytes. A folded diagram of the zoo's largest network has a few hundred.
+MAX_BOXES = 20_000
 
 
 def drawing_category(category: Category) -> str:
@@ -255,8 +260,16 @@ class _Builder:
         return [box]
 
     def _add_box(self, box: Box) -> Box:
+        if len(self.boxes) == MAX_BOXES:
+            raise self._too_many_boxes(box)
         self.boxes.append(box)
         return box
+
+    def _too_many_boxes(self, box: Box) -> CnnDslError:
+        where = self.g[box.id].span if box.id in self.order else None
+        return error(f"the diagram would have more than {MAX_BOXES:,} boxes", where,
+                     help="draw each repetition once (without --unroll), layers folded into their boxes "
+                          "(without --unfold), or blocks as single boxes (--depth N)")
 
     # ------------------------------------------------------------ edges and numbers
     def _resolve(self, node_id: str) -> tuple[str, dict[int, int]]:
