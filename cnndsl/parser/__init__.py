@@ -1,34 +1,34 @@
 """Text -> AST. The only place that talks to Lark; every Lark error leaves here as a Diagnostic.
 
+A valid text is parsed by fast.py's loop over Lark's tables, cached as plain data (tables.py), so
+that it neither imports nor loads Lark (a fifth of `cnndsl compile`'s start-up); Lark is imported
+where that loop stops, and parses the text again to raise its own error.
+
 The text is checked before Lark sees it (UTF-8, no control characters, at most
 `source.MAX_FILE_BYTES`), and the parse is bounded (postlex.MAX_TOKENS per program, brackets and
 AST nesting up to build.MAX_NESTING); each refusal is a diagnostic at the line and column where the
 limit was passed. docs/security.md lists the limits."""
 from __future__ import annotations
 
-import hashlib
-import os
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-from lark import Lark, Token
-from lark.exceptions import (
-    UnexpectedCharacters,
-    UnexpectedEOF,
-    UnexpectedInput,
-    UnexpectedToken,
-    VisitError,
-)
+from typing import TYPE_CHECKING, Any
 
 from .. import ast
 from ..diagnostics import CnnDslError, Diagnostic, error
 from ..source import SOURCES, SourceError, Span, check_characters
+from . import tables
 from .build import AstBuilder
-from .fast import FastParser
+from .fast import FastParser, NeedsLark
 from .limits import MAX_FILE_BYTES, MAX_NESTING, Budget, past_token_budget
 from .postlex import TOO_MANY_TOKENS, LimitReached, NewlineFilter
+from .tokens import TOKEN_TYPES
+from .tokens import LexedToken as Token
+
+if TYPE_CHECKING:
+    from lark import Lark
+    from lark.exceptions import UnexpectedInput
 
 __all__ = ["MAX_NESTING", "Budget", "parse", "parse_expr", "parse_file"]
 
@@ -74,6 +74,12 @@ _LOCK = threading.RLock()  # the post-lexer and the builder hold the state of on
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
+    """Lark's parser, with the builder as its transformer: the reference the fast loop follows,
+    the source of its tables, and the engine of every syntax error."""
+    from lark import Lark
+    from lark import Token as LarkToken
+
+    TOKEN_TYPES.add(LarkToken)  # its tokens reach the builder
     grammar = GRAMMAR.read_text()
     return Lark(grammar, parser="lalr", lexer="contextual", postlex=_NEWLINES,
                 transformer=_BUILDER, keep_all_tokens=True, maybe_placeholders=True, start=["start", "expr"],
@@ -85,13 +91,10 @@ def _cache_file(grammar: str) -> str | bool:
     the user's own, never in the shared temp directory, where `cache=True` would put it under a
     predictable name that another user could plant first (docs/security.md). No such directory:
     no cache (0.15 s more per start)."""
-    try:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cnndsl"
-        base.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = base.stat()
-        if (hasattr(os, "getuid") and info.st_uid != os.getuid()) or info.st_mode & 0o022:
-            return False
-    except (OSError, RuntimeError):
+    import hashlib
+
+    base = tables.cache_dir()
+    if base is None:
         return False
     digest = hashlib.sha256(grammar.encode()).hexdigest()[:20]
     return str(base / f"lark-{digest}.pickle")
@@ -99,7 +102,26 @@ def _cache_file(grammar: str) -> str | bool:
 
 @lru_cache(maxsize=1)
 def _fast() -> FastParser:
-    return FastParser(_parser())
+    return FastParser(_tables(), _BUILDER)
+
+
+def _tables() -> dict[str, Any]:
+    """The tables from the cache where it holds sound ones for this grammar and this Lark; else
+    read out of Lark (loaded for it) and cached for the next start. Without a private cache
+    directory, or where Lark's version cannot be read without importing it, nothing is cached."""
+    grammar = GRAMMAR.read_text()
+    version = tables.lark_version()
+    base = tables.cache_dir() if version is not None else None
+    path = tables.cache_path(base, grammar, version) if base is not None and version is not None else None
+    methods = tables.builder_methods(_BUILDER)
+    if path is not None:
+        found = tables.load(path, grammar, version, methods)  # type: ignore[arg-type]  # set with the path
+        if found is not None:
+            return found
+    built = tables.build(_parser(), _BUILDER, grammar)
+    if path is not None and built["lark"] == version and tables.check(built, methods):
+        tables.save(path, built)
+    return built
 
 
 ENGINE = "fast"  # or "lark": Lark's own loop, which tests compare the fast one against
@@ -161,29 +183,48 @@ def _run(text: str, filename: str, start: str, budget: Budget | None) -> Any:
     if past is not None:
         raise _too_many_tokens(text, filename, past, budget)
     with _LOCK:
-        engine = _fast() if ENGINE == "fast" else _parser()
         _BUILDER.reset(filename)
         _NEWLINES.budget = budget
         tokens_before = budget.tokens
         try:
-            tree = engine.parse(text, start=start)
+            tree = _parse(text, filename, start, budget)
             if key is not None:
                 _PARSED[key] = (tree, tokens_before - budget.tokens)
                 while len(_PARSED) > MAX_CACHED_TEXTS:
                     del _PARSED[next(iter(_PARSED))]  # the oldest
             return tree
-        except UnexpectedInput as exc:
-            raise CnnDslError(_syntax_diagnostic(exc, text, filename, start)) from None
         except LimitReached as exc:
             line, column = _position(exc.token)
             width = len(exc.token.strip() or " ")
             raise error(exc.message, Span(filename, line, column, line, column + width), help=exc.help) from None
-        except VisitError as exc:  # raised by Lark around an error inside a builder method
-            if isinstance(exc.orig_exc, CnnDslError):
-                raise exc.orig_exc from None
-            raise
         finally:
             _BUILDER.reset("<string>")
+
+
+def _parse(text: str, filename: str, start: str, budget: Budget) -> Any:
+    """The fast loop's tree; where it stops, Lark's, after the post-lexer and the builder start
+    again and the tokens the fast loop spent are given back (so the limits are charged once)."""
+    if ENGINE == "fast":
+        tokens_before = budget.tokens
+        try:
+            return _fast().parse(text, start, _NEWLINES)
+        except NeedsLark:
+            budget.tokens = tokens_before
+            _BUILDER.reset(filename)  # the post-lexer starts again with each parse
+    return _lark_parse(text, filename, start)
+
+
+def _lark_parse(text: str, filename: str, start: str) -> Any:
+    from lark.exceptions import UnexpectedInput, VisitError
+
+    try:
+        return _parser().parse(text, start=start)
+    except UnexpectedInput as exc:
+        raise CnnDslError(_syntax_diagnostic(exc, text, filename, start)) from None
+    except VisitError as exc:  # raised by Lark around an error inside a builder method
+        if isinstance(exc.orig_exc, CnnDslError):
+            raise exc.orig_exc from None
+        raise
 
 
 def _too_many_tokens(text: str, filename: str, offset: int, budget: Budget) -> CnnDslError:
@@ -197,6 +238,8 @@ def _too_many_tokens(text: str, filename: str, offset: int, budget: Budget) -> C
 
 
 def _syntax_diagnostic(exc: UnexpectedInput, text: str, filename: str, start: str) -> Diagnostic:
+    from lark.exceptions import UnexpectedEOF, UnexpectedToken
+
     line, col = max(exc.line, 1), max(exc.column, 1)
     width = 1
     if isinstance(exc, UnexpectedToken) and exc.token.type not in ("$END", "_NL"):
@@ -244,11 +287,13 @@ def _position(tok: Token) -> tuple[int, int]:
 
 
 def _unexpected(exc: UnexpectedInput) -> str:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+
     if isinstance(exc, UnexpectedCharacters):
         return f"unexpected character {exc.char!r}"
     if not isinstance(exc, UnexpectedToken):
         return "unexpected end of file"
-    tok: Token = exc.token
+    tok = exc.token
     if tok.type == "$END":
         return "unexpected end of file"
     if tok.type == "_NL":

@@ -1,6 +1,10 @@
 """Lark's reductions -> `cnndsl.ast`, one method per grammar rule, applied while the LALR parser
-runs (Lark's `transformer=` option): no parse tree is built, so nothing recurses over one and the
-cost is one call per reduction.
+runs (fast.py's loop, or Lark's `transformer=` option): no parse tree is built, so nothing recurses
+over one and the cost is one call per reduction.
+
+A plain class, not a `lark.Transformer`: the fast loop calls the methods itself, and Lark needs
+only the attributes (a rule without a method, a `_rule` to inline, becomes a tree either way).
+A child is a token if its class is in `TOKEN_TYPES`: this package's, and Lark's once Lark is loaded.
 
 The parser keeps every token (`keep_all_tokens`), so a node's span runs from the start of its
 first child to the end of its last, keywords and brackets included. A parenthesised expression is
@@ -15,12 +19,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from lark import Token, Transformer
-
 from .. import ast
 from ..diagnostics import CnnDslError, error
 from ..source import Span
 from .limits import MAX_INT, MAX_NESTING
+from .tokens import TOKEN_TYPES
+from .tokens import LexedToken as Token
 
 _MAX_DIGITS = len(str(MAX_INT))
 
@@ -60,11 +64,10 @@ def _int_literal(text: str, span: Span) -> int:
     return int(text)
 
 
-class AstBuilder(Transformer):
+class AstBuilder:
     """Not reentrant: one parse at a time sets `filename` and `reset()`s the builder."""
 
     def __init__(self, filename: str = "<string>") -> None:
-        super().__init__()
         self.filename = filename
         self._extent: dict[int, tuple[_Pos, _Pos]] = {}  # id(node) -> extent as a child, with brackets
         self._height: dict[int, int] = {}
@@ -79,7 +82,7 @@ class AstBuilder(Transformer):
     # ------------------------------------------------------------ extents and heights
     # The hot path of the parser: one call per reduction, so plain loops and dict look-ups.
     def _start(self, x: Any) -> _Pos | None:
-        if type(x) is Token:
+        if type(x) in TOKEN_TYPES:
             return (x.line or 1, x.column or 1)
         ext = self._extent.get(id(x))
         if ext is not None:
@@ -87,7 +90,7 @@ class AstBuilder(Transformer):
         return (x.span.line, x.span.column) if isinstance(x, ast.Node) else None
 
     def _end(self, x: Any) -> _Pos | None:
-        if type(x) is Token:
+        if type(x) in TOKEN_TYPES:
             return (x.end_line or 1, x.end_column or 1)
         ext = self._extent.get(id(x))
         if ext is not None:
@@ -247,7 +250,7 @@ class AstBuilder(Transformer):
 
     def name_layer(self, c: Children) -> Any:
         name = c[0]
-        if len(c) == 5 and c[2] is None and c[4] is None and type(name) is Token:
+        if len(c) == 5 and c[2] is None and c[4] is None and type(name) in TOKEN_TYPES:
             # a bare name (`relu`), most layers of a large file: its span is its token's, as
             # `_span` would find it, without walking the children
             span = Span(self.filename, name.line or 1, name.column or 1, name.end_line or 1, name.end_column or 1)
@@ -386,7 +389,7 @@ class AstBuilder(Transformer):
         return self._node(ast.Comprehension(self._span(c), item, names.value, iterable, cond), c)
 
     def loop_vars(self, c: Children) -> Any:
-        return self._part(tuple(str(x) for x in c if type(x) is Token and x.type == "NAME"), c)
+        return self._part(tuple(str(x) for x in c if type(x) in TOKEN_TYPES and x.type == "NAME"), c)
 
     def dict(self, c: Children) -> Any:
         pairs = tuple(x.value for x in c if isinstance(x, _Part))

@@ -1,135 +1,167 @@
 """A faster driver for Lark's LALR tables: the same contextual lexer, post-lexer, parse table and
-callbacks as `Lark.parse`, in one loop without its per-token layers.
+callbacks as `Lark.parse`, in one loop without its per-token layers, and without Lark itself.
 
 Parsing is the cost of a large file (docs/security.md: a valid 100,000-line file must check in a
 few seconds, and a program's token budget bounds the parse of a hostile one), and Lark spends
 most of its time in generic machinery: a lexer thread, a `feed_token` call per token, rule
-hashing on every reduction. This driver reads Lark's own tables once and runs them directly.
+hashing on every reduction. This driver runs Lark's tables directly, read out of Lark once and
+cached as plain data (tables.py), so a valid file is parsed without importing Lark at all.
 
 It is exact, not approximate: a token is lexed with the terminals of the parser's current state
-(the same per-state scanners Lark builds, keywords re-typed the same way), and every error is
-raised by Lark itself: where this loop meets a character no terminal matches, it hands the
-position to Lark's contextual lexer, which raises what `Lark.parse` would; where the table has no
-action, it raises the `UnexpectedToken` that `feed_token` would. tests/test_hostile_parser.py
-checks the AST and every syntax error against `Lark.parse` on the zoo and its mutations.
+(the same per-state regular expressions Lark builds, keywords re-typed the same way), and each
+reduction's children are filtered, inlined and padded with placeholders as Lark's
+`ParseTreeBuilder` does (its wrappers, read out of the callbacks Lark built). It raises no syntax
+error of its own: where this loop meets a character no terminal matches, or a token the table has
+no action for, it raises `NeedsLark`, and the caller parses the text again with Lark, which raises
+what `Lark.parse` raises. tests/test_hostile_parser.py checks the AST and every syntax error against
+`Lark.parse` on the zoo and its mutations.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
-from lark import Lark, Token
-from lark.exceptions import UnexpectedToken
-from lark.lexer import LexerState, LineCounter, PatternStr, TextSlice, UnlessCallback
-from lark.parsers.lalr_analysis import Shift
-from lark.parsers.lalr_parser_state import ParseConf, ParserState
-
 from .build import PASSTHROUGH
+from .tables import EXPAND1, METHOD
+from .tokens import Token
 
-_new_token = Token._future_new  # Token(...) without the keyword-deprecation shim
+_new_token = Token.__new__
+
+
+class NeedsLark(Exception):
+    """The fast loop stops here (a syntax error, or tables it cannot use): parse with Lark."""
+
+
+class Tree:
+    """What Lark's `Tree` is to a reduction: the children of a `_rule`, which its parent inlines."""
+
+    __slots__ = ("children", "data")
+
+    def __init__(self, data: str, children: list) -> None:
+        self.data, self.children = data, children
 
 
 class _StateLexer:
-    """What the contextual lexer does in one parser state, flattened."""
+    """What the contextual lexer does in the parser states that share one set of terminals."""
 
-    __slots__ = ("callbacks", "ignore", "keywords", "newlines", "regexes")
+    __slots__ = ("ignore", "keywords", "newlines", "regexes")
 
-    def __init__(self, basic: Any) -> None:
-        scanner = basic.scanner  # builds `basic.callback` too
-        self.regexes = [mre.match for mre in scanner._mres]
-        self.ignore = basic.ignore_types
-        self.newlines = basic.newline_types
-        self.keywords: dict[str, dict[str, str]] = {}  # NAME -> {"network": "NETWORK", ...}
-        self.callbacks: dict[str, Callable[[Token], Token]] = {}
-        for type_, cb in basic.callback.items():
-            table = _keyword_table(cb)
-            if table is None:
-                self.callbacks[type_] = cb
-            else:
-                self.keywords[type_] = table
+    def __init__(self, spec: tuple) -> None:
+        patterns, ignore, newlines, keywords = spec
+        try:
+            self.regexes = [re.compile(pattern, flags).match for pattern, flags in patterns]
+        except (re.error, TypeError, ValueError, OverflowError):
+            raise NeedsLark("a cached regular expression does not compile") from None
+        self.ignore = frozenset(ignore)
+        self.newlines = frozenset(newlines)
+        self.keywords: dict[str, dict[str, str]] = keywords  # NAME -> {"network": "NETWORK", ...}
 
 
-class _StateLexers(dict[Any, _StateLexer]):
-    """The lexer of each parser state, made when the state is first met: building a state's
-    scanner compiles one large regular expression, and a file meets a fraction of the states, so
-    building all of them up front was a fifth of a small check's start-up."""
+class _StateLexers(dict[int, _StateLexer]):
+    """The lexer of each parser state, made when the state is first met: building one compiles a
+    large regular expression, and a file meets a fraction of the states, so building all of them
+    up front was a fifth of a small check's start-up."""
 
-    def __init__(self, basics: dict[Any, Any]) -> None:
+    def __init__(self, lexer_of_state: dict[int, int], specs: list[tuple]) -> None:
         super().__init__()
-        self.basics = basics
+        self.lexer_of_state, self.specs = lexer_of_state, specs
         self.shared: dict[int, _StateLexer] = {}  # states with the same terminals share one lexer
 
-    def __missing__(self, state: Any) -> _StateLexer:
-        basic = self.basics[state]
-        lexer = self.shared.get(id(basic))
+    def __missing__(self, state: int) -> _StateLexer:
+        i = self.lexer_of_state[state]
+        lexer = self.shared.get(i)
         if lexer is None:
-            lexer = self.shared[id(basic)] = _StateLexer(basic)
+            lexer = self.shared[i] = _StateLexer(self.specs[i])
         self[state] = lexer
         return lexer
 
 
-def _keyword_table(cb: Any) -> dict[str, str] | None:
-    """An UnlessCallback over plain strings is a dictionary look-up."""
-    if not isinstance(cb, UnlessCallback):
-        return None
-    terminals = cb.scanner.terminals
-    if not all(isinstance(t.pattern, PatternStr) and not t.pattern.flags for t in terminals):
-        return None
-    return {t.pattern.value: t.name for t in terminals}
+def _filter(node_builder: Callable, to_include: tuple, append_none: int) -> Callable[[list], Any]:
+    """Lark's `ChildFilterLALR`: keep the children the rule keeps, inline a `_rule`'s, and pad
+    with the placeholders (None) of absent `[optional]` parts."""
+    def call(children: list) -> Any:
+        filtered: list = []
+        for i, to_expand, add_none in to_include:
+            if add_none:
+                filtered += [None] * add_none
+            if to_expand:
+                if filtered:
+                    filtered += children[i].children
+                else:  # as Lark does: the first inlined child's list is reused, not copied
+                    filtered = children[i].children
+            else:
+                filtered.append(children[i])
+        if append_none:
+            filtered += [None] * append_none
+        return node_builder(filtered)
+    return call
+
+
+def _expand_single(node_builder: Callable) -> Callable[[list], Any]:
+    """Lark's `ExpandSingleChild` (a `?rule`): one child is the result itself."""
+    def call(children: list) -> Any:
+        return children[0] if len(children) == 1 else node_builder(children)
+    return call
+
+
+def _callback(builder: object, steps: tuple, base: tuple) -> Callable[[list], Any]:
+    kind, name = base
+    if kind == METHOD:
+        if name.startswith("_") or not callable(vars(type(builder)).get(name)):
+            raise NeedsLark(f"the cached tables name {name!r}, which is no method of the builder")
+        f = getattr(builder, name)
+    else:
+        f = partial(Tree, name)
+    for step in reversed(steps):  # the innermost wrapper first
+        f = _expand_single(f) if step[0] == EXPAND1 else _filter(f, step[1], step[2])
+    return f
 
 
 class FastParser:
-    def __init__(self, lark: Lark) -> None:
-        frontend = lark.parser
-        self.contextual = frontend.lexer.lexer
-        self.postlex = frontend.lexer.postlexer
-        lalr = frontend.parser.parser
-        self.table, self.callbacks = lalr.parse_table, lalr.callbacks
-        if any(isinstance(k, str) for k in self.callbacks):
-            raise TypeError("callbacks on terminals are not supported")
-        self.lexers = _StateLexers(self.contextual.lexers)
+    def __init__(self, tables: dict[str, Any], builder: object) -> None:
+        self.start_states: dict[str, int] = tables["start_states"]
+        self.end_states: dict[str, int] = tables["end_states"]
+        self.lexers = _StateLexers(tables["lexer_of_state"], tables["lexers"])
+        self.rules = [self._reduction(rule, builder) for rule in tables["rules"]]
         # state -> terminal or rule name -> (True, next state) for a shift, (False, rule) for a reduce
-        self.actions: dict[Any, dict[str, tuple[bool, Any]]] = {
-            state: {sym: (action is Shift, arg if action is Shift else self._reduction(arg))
-                    for sym, (action, arg) in row.items()}
-            for state, row in self.table.states.items()}
-        self.chains: dict[tuple[Any, Any, str], Any] = {}  # see _chain
+        self.actions: dict[int, dict[str, tuple[bool, Any]]] = {
+            state: {sym: (True, arg) if arg >= 0 else (False, self.rules[-1 - arg]) for sym, arg in row.items()}
+            for state, row in tables["states"].items()}
+        self.chains: dict[tuple[int, int, str], int] = {}  # see _chain
 
-    def _reduction(self, rule: Any) -> tuple[int, str, Callable | None]:
+    @staticmethod
+    def _reduction(rule: tuple, builder: object) -> tuple[int, str, Callable | None]:
         """(symbols, rule name, callback); no callback where reducing one symbol returns it as it
         is: a `?rule` Lark inlines, or a rule the builder passes its only child through."""
-        size = len(rule.expansion)
-        inlined = rule.options.expand1 and not rule.alias
-        passes = inlined or (rule.alias or rule.origin.name) in PASSTHROUGH
-        if size == 1 and passes and not rule.expansion[0].name.startswith("_") and not rule.expansion[0].is_term:
-            return size, rule.origin.name, None
-        return size, rule.origin.name, self.callbacks[rule]
+        size, origin, name, inlined, single, steps, base = rule
+        if size == 1 and single and (inlined or name in PASSTHROUGH):
+            return size, origin, None
+        return size, origin, _callback(builder, steps, base)
 
-    def parse(self, text: str, start: str) -> Any:
-        state_stack = [self.table.start_states[start]]
+    def parse(self, text: str, start: str, postlex: Any) -> Any:
+        state_stack = [self.start_states[start]]
         value_stack: list = []
-        end_state = self.table.end_states[start]
+        end_state = self.end_states[start]
         token, actions = None, self.actions
-        for token in self.postlex.process(self._lex(text, state_stack, start)):
+        for token in postlex.process(self._lex(text, state_stack)):
             action = actions[state_stack[-1]].get(token.type)
             if action is not None and action[0]:  # a shift, half the tokens: as `_feed` would, without the call
                 state_stack.append(action[1])
                 value_stack.append(token)
             else:
-                self._feed(token, state_stack, value_stack, start, end_state)
+                self._feed(token, state_stack, value_stack, end_state)
         end = Token.new_borrow_pos("$END", "", token) if token is not None else Token("$END", "", 0, 1, 1)
-        return self._feed(end, state_stack, value_stack, start, end_state)
+        return self._feed(end, state_stack, value_stack, end_state)
 
-    def _feed(self, token: Token, state_stack: list, value_stack: list, start: str, end_state: Any) -> Any:
+    def _feed(self, token: Token, state_stack: list, value_stack: list, end_state: int) -> Any:
         actions, type_ = self.actions, token.type
         while True:
-            try:
-                shift, arg = actions[state_stack[-1]][type_]
-            except KeyError:
-                states = self.table.states
-                expected = {s for s in states[state_stack[-1]] if s.isupper()}
-                raise UnexpectedToken(token, expected, state=self._state(state_stack, value_stack, start),
-                                      interactive_parser=None) from None
+            action = actions[state_stack[-1]].get(type_)
+            if action is None:
+                raise NeedsLark("no action")
+            shift, arg = action
             if shift:
                 state_stack.append(arg)
                 value_stack.append(token)
@@ -153,27 +185,21 @@ class FastParser:
             if type_ == "$END" and state_stack[-1] == end_state:
                 return value_stack[-1]
 
-    def _chain(self, below: Any, top: Any, type_: str) -> Any:
+    def _chain(self, below: int, top: int, type_: str) -> int:
         """Where a run of pass-through reductions from `top` (above `below`) ends before `type_`:
         each pops one state and pushes the goto from `below`, so the run depends on these three
         only, and is worked out once (an integer in an expression: ten reductions, one look-up)."""
         state = top
-        while not (type_ == "$END" and state in self.table.end_states.values()):
+        while not (type_ == "$END" and state in self.end_states.values()):
             shift, arg = self.actions[state].get(type_, (True, None))
             if shift or arg[2] is not None:
                 break
             state = self.actions[below][arg[1]][1]
         return state
 
-    def _state(self, state_stack: list, value_stack: list, start: str) -> ParserState:
-        # no lexer thread: the state is only read, by Lark's error reporting
-        return ParserState(ParseConf(self.table, self.callbacks, start), None, state_stack,  # type: ignore[arg-type]
-                           value_stack)
-
-    def _lex(self, text: str, state_stack: list, start: str) -> Iterator[Token]:
+    def _lex(self, text: str, state_stack: list) -> Iterator[Token]:
         lexers, end = self.lexers, len(text)
         pos, line, line_start = 0, 1, 0
-        last = None
         while pos < end:
             lexer = lexers[state_stack[-1]]
             for match in lexer.regexes:
@@ -181,8 +207,10 @@ class FastParser:
                 if m:
                     break
             else:
-                self._fail(text, pos, line, line_start, last, state_stack, start)
-            value, type_ = m.group(0), m.lastgroup
+                raise NeedsLark("no terminal matches")  # Lark's contextual lexer says which character
+            value, type_ = m.group(0), m.lastgroup or ""
+            if not value:  # Lark refuses empty terminals; only a damaged cache could hold one
+                raise NeedsLark("an empty match")
             new_pos = pos + len(value)
             if type_ in lexer.newlines and "\n" in value:
                 new_line = line + value.count("\n")
@@ -191,27 +219,11 @@ class FastParser:
                 new_line, new_start = line, line_start
             if type_ not in lexer.ignore:
                 keywords = lexer.keywords.get(type_)
-                callback = lexer.callbacks.get(type_)
                 if keywords is not None:
                     type_ = keywords.get(value, type_)
-                tok = _new_token(type_, value, pos, line, pos - line_start + 1,
+                tok = _new_token(Token, type_, value, pos, line, pos - line_start + 1,
                                  new_line, new_pos - new_start + 1, new_pos)
-                if callback is not None:
-                    tok = callback(tok)
-                last = tok
                 pos, line, line_start = new_pos, new_line, new_start
                 yield tok
             else:
                 pos, line, line_start = new_pos, new_line, new_start
-
-    def _fail(self, text: str, pos: int, line: int, line_start: int, last: Token | None,
-              state_stack: list, start: str) -> None:
-        """No terminal of this state matches at `pos`: let Lark's contextual lexer raise its error."""
-        counter = LineCounter("\n")
-        counter.char_pos, counter.line, counter.line_start_pos = pos, line, line_start
-        counter.column = pos - line_start + 1
-        lexer_state = LexerState(TextSlice(text, 0, len(text)), counter, last)
-        parser_state = self._state(state_stack, [], start)
-        for _ in self.contextual.lex(lexer_state, parser_state):  # raises
-            break
-        raise AssertionError("Lark's lexer matched where the fast lexer did not")  # a bug, not user input

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lark import Token
-
 from .limits import MAX_NESTING, MAX_TOKEN_CHARS, Budget
+from .tokens import LexedToken as Token
 
 # After one of these a `{` opens a statement body (`block b(c) {`, `: 3x224x224 {`, `if aux {`);
 # after anything else (`=`, `(`, `,`, `:` ...) it opens a dictionary literal.
