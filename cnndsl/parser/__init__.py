@@ -11,7 +11,8 @@ limit was passed. docs/security.md lists the limits."""
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +20,8 @@ from .. import ast
 from ..diagnostics import CnnDslError, Diagnostic, error
 from ..source import SOURCES, SourceError, Span, check_characters
 from . import tables
-from .build import AstBuilder
-from .fast import FastParser, NeedsLark
+from .build import RULE_METHODS, AstBuilder
+from .fast import FastParser, NeedsLark, raise_as_lark
 from .limits import MAX_FILE_BYTES, MAX_NESTING, Budget, past_token_budget
 from .postlex import TOO_MANY_TOKENS, LimitReached, NewlineFilter
 from .tokens import TOKEN_TYPES
@@ -111,15 +112,23 @@ def _tables() -> dict[str, Any]:
     directory, or where Lark's version cannot be read without importing it, nothing is cached."""
     grammar = GRAMMAR.read_text()
     version = tables.lark_version()
-    base = tables.cache_dir() if version is not None else None
-    path = tables.cache_path(base, grammar, version) if base is not None and version is not None else None
-    methods = tables.builder_methods(_BUILDER)
-    if path is not None:
-        found = tables.load(path, grammar, version, methods)  # type: ignore[arg-type]  # set with the path
+    path = _tables_path(grammar, version)
+    if path is not None and version is not None:
+        found = tables.load(path, grammar, version, RULE_METHODS)
         if found is not None:
             return found
+    return _tables_of_lark(grammar, version, path)
+
+
+def _tables_path(grammar: str, version: str | None) -> Path | None:
+    base = tables.cache_dir() if version is not None else None
+    return tables.cache_path(base, grammar, version) if base is not None and version is not None else None
+
+
+def _tables_of_lark(grammar: str, version: str | None, path: Path | None) -> dict[str, Any]:
+    """The tables read out of the loaded Lark, cached where there is a place for them."""
     built = tables.build(_parser(), _BUILDER, grammar)
-    if path is not None and built["lark"] == version and tables.check(built, methods):
+    if path is not None and built["lark"] == version and tables.check(built, RULE_METHODS):
         tables.save(path, built)
     return built
 
@@ -202,23 +211,41 @@ def _run(text: str, filename: str, start: str, budget: Budget | None) -> Any:
 
 
 def _parse(text: str, filename: str, start: str, budget: Budget) -> Any:
-    """The fast loop's tree; where it stops, Lark's, after the post-lexer and the builder start
-    again and the tokens the fast loop spent are given back (so the limits are charged once)."""
+    """The fast loop's tree. Where it stops at a syntax error, Lark (loaded then) raises its error
+    there if its tables are the loop's; else Lark parses the text again, after the post-lexer and
+    the builder start again and the tokens the fast loop spent are given back (so the limits are
+    charged once)."""
     if ENGINE == "fast":
         tokens_before = budget.tokens
         try:
             return _fast().parse(text, start, _NEWLINES)
-        except NeedsLark:
+        except NeedsLark as stop:
+            if stop.state_stack is not None and _lark_has_the_fast_tables():
+                return _as_diagnostic(partial(raise_as_lark, stop, _parser(), text), text, filename, start)
             budget.tokens = tokens_before
             _BUILDER.reset(filename)  # the post-lexer starts again with each parse
-    return _lark_parse(text, filename, start)
+    return _as_diagnostic(lambda: _parser().parse(text, start=start), text, filename, start)
 
 
-def _lark_parse(text: str, filename: str, start: str) -> Any:
+@lru_cache(maxsize=1)
+def _lark_has_the_fast_tables() -> bool:
+    """Whether the loaded Lark numbers its states as the fast loop's tables do. Not where they came
+    from different builds (Lark's pickle rebuilt, or two first starts at once): then the cache is
+    written again from this Lark, for the next start; this process lets Lark parse again."""
+    if tables.same_as_lark(_parser(), _fast().tables):
+        return True
+    grammar = GRAMMAR.read_text()
+    version = tables.lark_version()
+    _tables_of_lark(grammar, version, _tables_path(grammar, version))
+    return False
+
+
+def _as_diagnostic(run: Callable[[], Any], text: str, filename: str, start: str) -> Any:
+    """`run()`, a Lark parse, its syntax errors as diagnostics."""
     from lark.exceptions import UnexpectedInput, VisitError
 
     try:
-        return _parser().parse(text, start=start)
+        return run()
     except UnexpectedInput as exc:
         raise CnnDslError(_syntax_diagnostic(exc, text, filename, start)) from None
     except VisitError as exc:  # raised by Lark around an error inside a builder method

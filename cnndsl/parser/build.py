@@ -406,6 +406,11 @@ class AstBuilder:
         return self._node(ast.Call(self._span(c), str(c[0]), args.value if args else ()), c)
 
 
+# The methods a reduction may call (parser/tables.py refuses cached tables that name another).
+RULE_METHODS = frozenset(name for name, f in vars(AstBuilder).items()
+                         if callable(f) and not name.startswith("_")) - {"reset"}
+
+
 def _too_deep(span: Span) -> CnnDslError:
     return error(f"this is nested too deeply (more than {MAX_NESTING} levels)", span,
                  help="brackets, operators and layers that nest this deep are refused before anything "

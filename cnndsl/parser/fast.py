@@ -10,20 +10,23 @@ cached as plain data (tables.py), so a valid file is parsed without importing La
 It is exact, not approximate: a token is lexed with the terminals of the parser's current state
 (the same per-state regular expressions Lark builds, keywords re-typed the same way), and each
 reduction's children are filtered, inlined and padded with placeholders as Lark's
-`ParseTreeBuilder` does (its wrappers, read out of the callbacks Lark built). It raises no syntax
+`ParseTreeBuilder` does (its wrappers, read out of the callbacks Lark built). It makes no syntax
 error of its own: where this loop meets a character no terminal matches, or a token the table has
-no action for, it raises `NeedsLark`, and the caller parses the text again with Lark, which raises
-what `Lark.parse` raises. tests/test_hostile_parser.py checks the AST and every syntax error against
-`Lark.parse` on the zoo and its mutations.
+no action for, it raises `NeedsLark` with where it stopped, and the caller loads Lark and has it
+raise its error there (`raise_as_lark`: Lark's contextual lexer at that position, or the
+`UnexpectedToken` its `feed_token` raises) -- or, where Lark's tables are not these (a cache built
+by another Lark run; state numbers can differ), parses the whole text again with Lark.
+tests/test_hostile_parser.py checks the AST and every syntax error against `Lark.parse` on the zoo
+and its mutations.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import Any
+from typing import Any, NoReturn
 
-from .build import PASSTHROUGH
+from .build import PASSTHROUGH, RULE_METHODS
 from .tables import EXPAND1, METHOD
 from .tokens import Token
 
@@ -31,7 +34,14 @@ _new_token = Token.__new__
 
 
 class NeedsLark(Exception):
-    """The fast loop stops here (a syntax error, or tables it cannot use): parse with Lark."""
+    """The fast loop stops (a syntax error, or tables it cannot use). Where it is a syntax error,
+    the parser's stacks and either the token without an action or the lexer's position."""
+
+    def __init__(self, why: str, state_stack: list | None = None, value_stack: list | None = None,
+                 token: Token | None = None, lexer_at: tuple[int, int, int, Token | None] | None = None) -> None:
+        super().__init__(why)
+        self.state_stack, self.value_stack, self.token, self.lexer_at = state_stack, value_stack, token, lexer_at
+        self.start = "start"  # set by `parse`
 
 
 class Tree:
@@ -109,7 +119,7 @@ def _expand_single(node_builder: Callable) -> Callable[[list], Any]:
 def _callback(builder: object, steps: tuple, base: tuple) -> Callable[[list], Any]:
     kind, name = base
     if kind == METHOD:
-        if name.startswith("_") or not callable(vars(type(builder)).get(name)):
+        if name not in RULE_METHODS:
             raise NeedsLark(f"the cached tables name {name!r}, which is no method of the builder")
         f = getattr(builder, name)
     else:
@@ -121,6 +131,7 @@ def _callback(builder: object, steps: tuple, base: tuple) -> Callable[[list], An
 
 class FastParser:
     def __init__(self, tables: dict[str, Any], builder: object) -> None:
+        self.tables = tables
         self.start_states: dict[str, int] = tables["start_states"]
         self.end_states: dict[str, int] = tables["end_states"]
         self.lexers = _StateLexers(tables["lexer_of_state"], tables["lexers"])
@@ -145,22 +156,26 @@ class FastParser:
         value_stack: list = []
         end_state = self.end_states[start]
         token, actions = None, self.actions
-        for token in postlex.process(self._lex(text, state_stack)):
-            action = actions[state_stack[-1]].get(token.type)
-            if action is not None and action[0]:  # a shift, half the tokens: as `_feed` would, without the call
-                state_stack.append(action[1])
-                value_stack.append(token)
-            else:
-                self._feed(token, state_stack, value_stack, end_state)
-        end = Token.new_borrow_pos("$END", "", token) if token is not None else Token("$END", "", 0, 1, 1)
-        return self._feed(end, state_stack, value_stack, end_state)
+        try:
+            for token in postlex.process(self._lex(text, state_stack)):
+                action = actions[state_stack[-1]].get(token.type)
+                if action is not None and action[0]:  # a shift, half the tokens: as `_feed` would, without the call
+                    state_stack.append(action[1])
+                    value_stack.append(token)
+                else:
+                    self._feed(token, state_stack, value_stack, end_state)
+            end = Token.new_borrow_pos("$END", "", token) if token is not None else Token("$END", "", 0, 1, 1)
+            return self._feed(end, state_stack, value_stack, end_state)
+        except NeedsLark as stop:
+            stop.start = start
+            raise
 
     def _feed(self, token: Token, state_stack: list, value_stack: list, end_state: int) -> Any:
         actions, type_ = self.actions, token.type
         while True:
             action = actions[state_stack[-1]].get(type_)
             if action is None:
-                raise NeedsLark("no action")
+                raise NeedsLark("no action", state_stack, value_stack, token=token)
             shift, arg = action
             if shift:
                 state_stack.append(arg)
@@ -200,14 +215,15 @@ class FastParser:
     def _lex(self, text: str, state_stack: list) -> Iterator[Token]:
         lexers, end = self.lexers, len(text)
         pos, line, line_start = 0, 1, 0
+        last = None
         while pos < end:
             lexer = lexers[state_stack[-1]]
             for match in lexer.regexes:
                 m = match(text, pos)
                 if m:
                     break
-            else:
-                raise NeedsLark("no terminal matches")  # Lark's contextual lexer says which character
+            else:  # Lark's contextual lexer says which character
+                raise NeedsLark("no terminal matches", state_stack, [], lexer_at=(pos, line, line_start, last))
             value, type_ = m.group(0), m.lastgroup or ""
             if not value:  # Lark refuses empty terminals; only a damaged cache could hold one
                 raise NeedsLark("an empty match")
@@ -224,6 +240,32 @@ class FastParser:
                 tok = _new_token(Token, type_, value, pos, line, pos - line_start + 1,
                                  new_line, new_pos - new_start + 1, new_pos)
                 pos, line, line_start = new_pos, new_line, new_start
+                last = tok
                 yield tok
             else:
                 pos, line, line_start = new_pos, new_line, new_start
+
+
+def raise_as_lark(stop: NeedsLark, lark: Any, text: str) -> NoReturn:
+    """Raise what `lark.parse` raises where the fast loop stopped with a syntax error; the caller
+    has checked that `lark`'s tables are the ones the loop ran (tables.same_as_lark)."""
+    from lark.exceptions import UnexpectedToken
+    from lark.lexer import LexerState, LineCounter, TextSlice
+    from lark.parsers.lalr_parser_state import ParseConf, ParserState
+
+    lalr = lark.parser.parser.parser
+    # no lexer thread: the state is only read, by Lark's error reporting
+    state = ParserState(ParseConf(lalr.parse_table, lalr.callbacks, stop.start), None,  # type: ignore[arg-type]
+                        stop.state_stack, stop.value_stack)
+    if stop.token is not None:
+        expected = {s for s in lalr.parse_table.states[state.position] if s.isupper()}
+        raise UnexpectedToken(stop.token, expected, state=state, interactive_parser=None)
+    assert stop.lexer_at is not None
+    pos, line, line_start, last = stop.lexer_at
+    counter = LineCounter("\n")
+    counter.char_pos, counter.line, counter.line_start_pos = pos, line, line_start
+    counter.column = pos - line_start + 1
+    lexer_state = LexerState(TextSlice(text, 0, len(text)), counter, last)  # type: ignore[arg-type]  # Lark-like
+    for _ in lark.parser.lexer.lexer.lex(lexer_state, state):  # raises
+        break
+    raise AssertionError("Lark's lexer matched where the fast lexer did not")  # a bug, not user input

@@ -140,11 +140,6 @@ def _strs(items: Any) -> bool:
     return _is(items, list) and all(_is(x, str) for x in items)
 
 
-def builder_methods(builder: object) -> frozenset[str]:
-    """The names a rule may call: the builder's own public methods."""
-    return frozenset(name for name, f in vars(type(builder)).items() if callable(f) and not name.startswith("_"))
-
-
 def check(t: dict[str, Any], methods: frozenset[str]) -> bool:
     """Whether `t` has the shape `build` gives: types, every state and rule it names exists, and
     every callback is one of `methods`.
@@ -183,7 +178,7 @@ def _rule_ok(rule: Any, methods: frozenset[str]) -> bool:
     if not (_is(size, int) and size >= 0 and _is(origin, str) and _is(name, str)
             and _is(inlined, bool) and _is(single, bool)
             and _is(steps, tuple) and _is(base, tuple) and len(base) == 2 and base[0] in (METHOD, TREE)
-            and _is(base[1], str) and (base[0] == TREE or base[1] in methods)):
+            and _is(base[1], str) and (base[0] == TREE or (base[1] == name and name in methods))):
         return False
     for step in steps:
         if step == (EXPAND1,):
@@ -214,24 +209,41 @@ def build(lark: Any, builder: object, grammar: str) -> dict[str, Any]:
     """The tables of a `Lark` object made with `transformer=builder` (parser/__init__.py `_parser`).
     Refuses (TypeError) what fast.py would not run exactly as Lark does."""
     from lark import __version__ as version
-    from lark.parsers.lalr_analysis import Shift
 
     frontend = lark.parser
     lalr = frontend.parser.parser
     if lark.options.regex or frontend.lexer_conf.use_bytes or any(isinstance(k, str) for k in lalr.callbacks):
         raise TypeError("the `regex` module, bytes and callbacks on terminals are not supported")
-    rules = list(lalr.callbacks)
-    number = {rule: i for i, rule in enumerate(rules)}
+    lexer_of_state, lexers = _lexers(frontend.lexer.lexer)
+    return {"grammar": grammar, "lark": version, **_parse_table(lalr),
+            "rules": [_rule(r, lalr.callbacks[r], builder) for r in lalr.callbacks],
+            "lexer_of_state": lexer_of_state, "lexers": lexers}
+
+
+def same_as_lark(lark: Any, t: dict[str, Any]) -> bool:
+    """Whether `lark`'s parse table is `t`'s, state numbers included: Lark numbers states in an
+    order that can change from one run to the next where it builds them anew, so tables cached by
+    one run and a Lark pickle written by another may differ (then an error is found by Lark's
+    own loop). Each rule's wrappers need no comparing: the same grammar gives the same ones."""
+    lalr = lark.parser.parser.parser
+    names = [(len(r.expansion), str(r.origin.name), str(r.alias or r.origin.name)) for r in lalr.callbacks]
+    if names != [rule[:3] for rule in t["rules"]]:
+        return False
+    table = _parse_table(lalr)
+    return all(table[key] == t[key] for key in table)
+
+
+def _parse_table(lalr: Any) -> dict[str, Any]:
+    """States, reductions numbered by their rule's place among the callbacks, and start states."""
+    from lark.parsers.lalr_analysis import Shift
+
+    number = {rule: i for i, rule in enumerate(lalr.callbacks)}
     table = lalr.parse_table
     # str(): a grammar Lark has just built names things with its Tokens, which marshal refuses
     states = {state: {str(sym): arg if action is Shift else -1 - number[arg] for sym, (action, arg) in row.items()}
               for state, row in table.states.items()}
-    lexer_of_state, lexers = _lexers(frontend.lexer.lexer)
-    return {"grammar": grammar, "lark": version, "states": states,
-            "start_states": {str(k): v for k, v in table.start_states.items()},
-            "end_states": {str(k): v for k, v in table.end_states.items()},
-            "rules": [_rule(r, lalr.callbacks[r], builder) for r in rules],
-            "lexer_of_state": lexer_of_state, "lexers": lexers}
+    return {"states": states, "start_states": {str(k): v for k, v in table.start_states.items()},
+            "end_states": {str(k): v for k, v in table.end_states.items()}}
 
 
 def _rule(rule: Any, callback: Any, builder: object) -> tuple:
@@ -256,8 +268,9 @@ def _rule(rule: Any, callback: Any, builder: object) -> tuple:
         else:
             break
         f = f.node_builder
-    if getattr(f, "__self__", None) is builder:
-        base = (METHOD, str(f.__name__))
+    name = str(rule.alias or rule.options.template_source or rule.origin.name)  # what Lark looks up
+    if getattr(f, "__self__", None) is builder and getattr(builder, name, None) == f:
+        base = (METHOD, name)
     elif isinstance(f, partial) and f.func is Tree and len(f.args) == 1 and not f.keywords:
         base = (TREE, str(f.args[0]))
     else:
@@ -265,7 +278,7 @@ def _rule(rule: Any, callback: Any, builder: object) -> tuple:
     size = len(rule.expansion)
     single = size == 1 and not rule.expansion[0].is_term and not rule.expansion[0].name.startswith("_")
     inlined = bool(rule.options.expand1 and not rule.alias)
-    return (size, str(rule.origin.name), str(rule.alias or rule.origin.name), inlined, single, tuple(steps), base)
+    return (size, str(rule.origin.name), name, inlined, single, tuple(steps), base)
 
 
 def _lexers(contextual: Any) -> tuple[dict[int, int], list[tuple]]:
