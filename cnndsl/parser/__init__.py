@@ -1,8 +1,8 @@
 """Text -> AST. The only place that talks to Lark; every Lark error leaves here as a Diagnostic.
 
 A valid text is parsed by fast.py's loop over Lark's tables, cached as plain data (tables.py), so
-that it neither imports nor loads Lark (a fifth of `cnndsl compile`'s start-up); Lark is imported
-where that loop stops, and parses the text again to raise its own error.
+that it neither imports nor loads Lark (a fifth of `cnndsl compile`'s start-up); Lark is loaded
+where that loop stops at a syntax error, and raises its own error there (`_parse`).
 
 The text is checked before Lark sees it (UTF-8, no control characters, at most
 `source.MAX_FILE_BYTES`), and the parse is bounded (postlex.MAX_TOKENS per program, brackets and

@@ -2,9 +2,10 @@
 
 A static command parses with cnndsl's own loop over tables cached as plain data (tables.py), and
 importing Lark was a tenth of its start-up; so the token is a class of our own with the same
-attributes and the same comparison as `lark.Token`. The Lark engine (tests, and every syntax error:
-parser/__init__.py re-runs the text through Lark to raise Lark's exception) still makes
-`lark.Token`s, and it registers that class in TOKEN_TYPES, which the builder tests a child against.
+attributes and the same comparison as `lark.Token`. Lark's own loop (the tests' reference, and the
+parse of a text again where a syntax error needs it: parser/__init__.py `_parse`) still makes
+`lark.Token`s, so loading Lark registers that class in TOKEN_TYPES, which the builder tests a child
+against; Lark's error reporting reads either kind.
 """
 from __future__ import annotations
 
