@@ -235,7 +235,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     from .api import analyze
-    from .views.report_data import dumps, format_table, format_totals, report_data
+    from .views.report_data import dump, format_table, format_totals, report_data
     diagram = getattr(args, "diagram", None)
     if diagram:
         _check_diagram_target(diagram)
@@ -251,7 +251,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
         write_atomic(Path(args.output), lambda path: EMITTERS[emit](graph, report, path))
         print(f"wrote {args.output}", file=sys.stderr)
     if args.json:
-        print(dumps(report))
+        dump(report, sys.stdout)
+        print()
     elif args.totals or emit:
         print(format_totals(report, args.convention))
     else:
@@ -352,8 +353,9 @@ def _emit_python(graph, report, path: Path) -> None:
 
 
 def _emit_json(graph, report, path: Path) -> None:
-    from .views.report_data import dumps
-    path.write_text(dumps(report))
+    from .views.report_data import dump
+    with path.open("w") as stream:
+        dump(report, stream)
 
 
 def _emit_onnx(graph, report, path: Path) -> None:

@@ -45,3 +45,23 @@ def test_the_edges_of_positional_notation(value: float) -> None:
 def test_any_json_data_is_written_as_pydantic_writes_it(value: object) -> None:
     # a model writes an infinite or NaN float as null (`ser_json_inf_nan`'s default), bare to_json as Infinity
     assert dumps(value) == to_json(value, indent=2, inf_nan_mode="null").decode()
+
+
+def test_json_written_to_a_stream_is_the_same_text_written_as_it_goes():
+    """`dump` writes what `dumps` returns, but a long list goes out in parts, not joined at the end
+    (a 120,000-layer report's pieces took a gigabyte)."""
+    import io
+
+    from cnndsl.views.report_data import dump, dumps
+    value = {"network": "n", "layers": [{"id": f"layer{i}", "shape": [i, 7, 7], "x": i / 3} for i in range(5000)]}
+
+    class Recorder(io.StringIO):
+        writes = 0
+
+        def write(self, text: str) -> int:
+            self.writes += 1
+            return super().write(text)
+    stream = Recorder()
+    dump(value, stream)
+    assert stream.getvalue() == dumps(value)
+    assert stream.writes > 5
