@@ -68,14 +68,8 @@ def validate(opdef: OpDef, written: Written, blocks: set[str]) -> Attrs:
 
 
 def field_names(opdef: OpDef) -> frozenset[str]:
-    """The attribute names of an op, kept per attributes class."""
-    names = _FIELDS.get(opdef.attrs)
-    if names is None:
-        names = _FIELDS[opdef.attrs] = frozenset(opdef.attrs.schema().names)
-    return names
-
-
-_FIELDS: dict[type, frozenset[str]] = {}
+    """The attribute names of an op (its schema keeps them, made once per attributes class)."""
+    return opdef.attrs.schema().name_set
 
 
 def _unknown(opdef: OpDef, key: str, span: Span, blocks: set[str]) -> CnnDslError:

@@ -183,9 +183,9 @@ def assign(t: Template) -> None:
     atoms = [atoms_of(i) for i in t.instances]
     slots = list(_slots(t))
     cols = _Columns(t, atoms, list(atoms[0]), _atom_kinds(slots, atoms))
-    t.slots = {s.key: (cols.sequence(s.role, s.kind, s.column) if s.per_copy  # type: ignore[assignment]
-                       else cols.scalar(s.role, s.kind, s.column)) for s in slots}
-    exprs: dict[Any, Expr] = t.slots  # type: ignore[assignment]
+    exprs = {s.key: cols.sequence(s.role, s.kind, s.column) if s.per_copy else cols.scalar(s.role, s.kind, s.column)
+             for s in slots}
+    t.slots = exprs
     used = set().union(*(e.uses for e in exprs.values())) if exprs else set()
     t.params = [Param(name, _annotation(atoms[0][name]), [a[name] for a in atoms]) for name in atoms[0] if name in used]
     t.params += [p for p in cols.fallback.values() if p.name in used]

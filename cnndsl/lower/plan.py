@@ -74,7 +74,7 @@ class Template:
     name: str = ""
     sequential: bool = False
     params: list[Any] = field(default_factory=list)  # params.Param
-    slots: list[Any] = field(default_factory=list)  # params.Expr, in walk order
+    slots: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # params.Expr, by where it is used
 
     @property
     def first(self) -> Instance:

@@ -118,7 +118,7 @@ def _init_lines(t: Template, k: int, item: Item) -> list[str]:
         return [f"self.{item.name} = {item.child.template.name}({_child_args(t, k, item.child)})"]  # type: ignore[union-attr]
     loop = item.loop
     child = loop.copies[0].template  # type: ignore[union-attr]
-    count = t.slots[(k, "count")].text  # type: ignore[call-overload]
+    count = t.slots[(k, "count")].text
     index = f"i + {loop.first}" if loop.first else "i"  # type: ignore[union-attr]
     return [f"for i in range({count}):",
             f'{INDENT}self.add_module(f"{loop.base}{{{index}}}", {child.name}({_child_args(t, k, loop.copies[0])}))']  # type: ignore[union-attr]
@@ -127,7 +127,7 @@ def _init_lines(t: Template, k: int, item: Item) -> list[str]:
 def _child_args(t: Template, k: int, child: Instance) -> str:
     order = _ordered(child.template.params)  # type: ignore[union-attr]
     index = {p.name: j for j, p in enumerate(child.template.params)}  # type: ignore[union-attr]
-    return ", ".join(t.slots[(k, "arg", index[p.name])].text for p in order)  # type: ignore[call-overload]
+    return ", ".join(t.slots[(k, "arg", index[p.name])].text for p in order)
 
 
 def _call_args(t: Template, k: int, low) -> list[str]:
@@ -148,7 +148,7 @@ def _value(t: Template, k: int, key: str, value: Any, at: tuple[int, ...] = ()) 
         text = texts[0] if len(set(texts)) == 1 and texts else f"({', '.join(texts)}{',' * (len(texts) == 1)})"
         return text, all(p[1] for p in parts)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        expr: Expr = t.slots[(k, key, at)]  # type: ignore[call-overload]
+        expr: Expr = t.slots[(k, key, at)]
         return expr.text, expr.is_literal
     if isinstance(value, list):
         return "[" + ", ".join(repr(v) for v in value) + "]", True

@@ -256,6 +256,7 @@ class Schema:
         assert is_dataclass(cls)
         hints = typing.get_type_hints(cls, include_extras=True)
         self.names = tuple(f.name for f in fields(cls))
+        self.name_set = frozenset(self.names)
         self.annotations = {name: hints[name] for name in self.names}
         self.checks = {name: checker(hints[name]) for name in self.names}
         self.required = frozenset(f.name for f in fields(cls)

@@ -113,7 +113,7 @@ def _tables() -> dict[str, Any]:
     grammar = GRAMMAR.read_text()
     version = tables.lark_version()
     path = _tables_path(grammar, version)
-    if path is not None and version is not None:
+    if path is not None and version is not None:  # a path only with a version; said again for mypy
         found = tables.load(path, grammar, version, RULE_METHODS)
         if found is not None:
             return found
@@ -121,8 +121,10 @@ def _tables() -> dict[str, Any]:
 
 
 def _tables_path(grammar: str, version: str | None) -> Path | None:
-    base = tables.cache_dir() if version is not None else None
-    return tables.cache_path(base, grammar, version) if base is not None and version is not None else None
+    if version is None:  # Lark's version names the file: unknown, nothing is cached
+        return None
+    base = tables.cache_dir()
+    return tables.cache_path(base, grammar, version) if base is not None else None
 
 
 def _tables_of_lark(grammar: str, version: str | None, path: Path | None) -> dict[str, Any]:
